@@ -1,0 +1,55 @@
+//! Custom apps (a safe subset of dialplan applications) and phone provisioning templates.
+
+use super::PRINTABLE_LINE;
+use crate::provisioning::model::*;
+
+/// One application call per line, from the applications Switchboard runs itself. Raw
+/// dialplan (SARK let `System()` through) is refused.
+const SAFE_APPS: &str = r"^(?:[ \t]*(?:Stasis|Answer|Playback|Echo|Dial|Hangup|Wait)\([^()\r\n;]*\)[ \t]*(?:\r?\n|$))*$";
+
+pub static CUSTOM_APPS: Resource = Resource {
+    name: "customapps",
+    singular: "custom app",
+    table: "customapps",
+    key: KeySpec::Natural("pkey"),
+    tenancy: Tenancy::Owned,
+    fields: &[
+        Field::text("pkey").required().create_only().rules(&[Rule::AlphaDash, Rule::Max(40)]),
+        Field::text("cluster").required().rules(&[Rule::Exists("tenants")]),
+        Field::text("desc").rules(&[Rule::Nullable, Rule::Regex(PRINTABLE_LINE)]),
+        Field::text("extcode")
+            .rules(&[Rule::Nullable, Rule::Max(8192), Rule::Regex(SAFE_APPS)])
+            .doc("Application calls, one per line: Stasis, Answer, Playback, Echo, Dial, Hangup, Wait"),
+        Field::text("span").default("Neither").rules(&[Rule::In(&["Internal", "External", "Both", "Neither"])]).doc("Who can dial it by its key"),
+        Field::text("striptags").default("NO").rules(&[Rule::In(&["YES", "NO"])]),
+    ],
+    slots: &[],
+    lists: &[],
+    creators: &[Creator::PLAIN],
+    writable: true,
+    routable: Some(Routable { class: 10, group: "CustomApps" }),
+    undeletable: &[],
+    doc: "Custom apps: a short sequence of safe applications, usable as a destination.",
+};
+
+pub static TEMPLATES: Resource = Resource {
+    name: "templates",
+    singular: "template",
+    table: "templates",
+    key: KeySpec::Natural("pkey"),
+    tenancy: Tenancy::Global,
+    fields: &[
+        Field::text("pkey").required().create_only().rules(&[Rule::Max(80), Rule::Regex(r"^[A-Za-z0-9][A-Za-z0-9 ._-]*$")]),
+        Field::text("technology").required().rules(&[Rule::In(&["SIP", "Descriptor", "BLF Template"])]),
+        Field::text("blfkeyname").rules(&[Rule::Nullable, Rule::Exists("templates")]),
+        Field::text("desc").rules(&[Rule::Nullable, Rule::Regex(PRINTABLE_LINE)]),
+        Field::text("provision").rules(&[Rule::Nullable, Rule::Max(65536)]).doc("Provisioning template text"),
+    ],
+    slots: &[],
+    lists: &[],
+    creators: &[Creator::PLAIN],
+    writable: true,
+    routable: None,
+    undeletable: &[],
+    doc: "Phone provisioning templates.",
+};

@@ -1,0 +1,359 @@
+//! Syntactic validation of request bodies, with Laravel's rules and messages, which SARK
+//! clients already parse. Checks that need the store (`exists`, destinations) are made by
+//! the engine inside the request's transaction.
+
+use super::draft::{Draft, SlotValue};
+use super::model::{Access, Creator, Field, Kind, OnCreate, Resource, Rule};
+use super::FieldErrors;
+use crate::secrets;
+use regex::Regex;
+use sb_store::Value;
+use serde_json::{Map, Value as Json};
+use std::collections::HashMap;
+use std::sync::{OnceLock, RwLock};
+
+/// Text longer than this is refused unless the field sets its own `max`.
+pub const DEFAULT_MAX_TEXT: i64 = 255;
+
+/// Names a client may send back from a read without meaning to change them.
+const STAMPS: &[&str] = &["z_created", "z_updated", "z_updater"];
+
+/// Whether a body creates an item or updates the one at `key`.
+#[derive(Debug, Clone, Copy)]
+pub enum Mode<'a> {
+    /// Create through this creator.
+    Create(&'a Creator),
+    /// Update the item with this key.
+    Update(&'a str),
+}
+
+/// The attribute name as Laravel prints it in messages.
+pub fn attribute(name: &str) -> String {
+    name.replace('_', " ")
+}
+
+fn regex(pattern: &'static str) -> Option<Regex> {
+    static CACHE: OnceLock<RwLock<HashMap<&'static str, Regex>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(re) = cache.read().ok()?.get(pattern) {
+        return Some(re.clone());
+    }
+    let re = Regex::new(pattern).ok()?;
+    cache.write().ok()?.insert(pattern, re.clone());
+    Some(re)
+}
+
+/// Turns a JSON value into the field's stored type. `""` counts as null, as Laravel's
+/// `ConvertEmptyStringsToNull` makes it.
+fn coerce(field: &Field, json: &Json) -> Result<Value, String> {
+    let attr = attribute(field.name);
+    match (field.kind, json) {
+        (_, Json::Null) => Ok(Value::Null),
+        (_, Json::String(s)) if s.trim().is_empty() => Ok(Value::Null),
+        (Kind::Int, Json::Number(n)) => n.as_i64().map(Value::Int).ok_or(format!("The {attr} must be an integer.")),
+        (Kind::Int, Json::String(s)) => {
+            let s = s.trim();
+            let plain = !s.is_empty() && s.trim_start_matches('-').chars().all(|c| c.is_ascii_digit());
+            match s.parse::<i64>() {
+                Ok(i) if plain => Ok(Value::Int(i)),
+                _ => Err(format!("The {attr} must be an integer.")),
+            }
+        }
+        (Kind::Text, Json::String(s)) => Ok(Value::Text(s.trim().to_owned())),
+        (Kind::Text, Json::Number(n)) => Ok(Value::Text(n.to_string())),
+        (Kind::Int, _) => Err(format!("The {attr} must be an integer.")),
+        (Kind::Text, _) => Err(format!("The {attr} must be a string.")),
+    }
+}
+
+/// Checks one non-null value against the field's rules; answers the first failure.
+pub fn check(field: &Field, value: &Value) -> Result<(), String> {
+    let attr = attribute(field.name);
+    let text = match value {
+        Value::Null => return Ok(()),
+        Value::Int(i) => i.to_string(),
+        Value::Text(s) => s.clone(),
+    };
+    let max_len = field.rules.iter().find_map(|r| match r {
+        Rule::Max(n) if field.kind == Kind::Text => Some(*n),
+        _ => None,
+    });
+    if field.kind == Kind::Text {
+        let limit = max_len.unwrap_or(DEFAULT_MAX_TEXT);
+        if text.chars().count() as i64 > limit {
+            return Err(format!("The {attr} may not be greater than {limit} characters."));
+        }
+        let multiline = limit > DEFAULT_MAX_TEXT;
+        if text.chars().any(|c| c.is_control() && !(multiline && matches!(c, '\n' | '\r' | '\t'))) {
+            return Err(format!("The {attr} may not contain control characters."));
+        }
+    }
+    for rule in field.rules {
+        let ok = match rule {
+            Rule::Nullable | Rule::Exists(_) | Rule::Destination { .. } => true,
+            Rule::DigitString { plus } => {
+                let digits = if *plus { text.strip_prefix('+').unwrap_or(&text) } else { &text };
+                !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit())
+            }
+            Rule::Digits(n) => text.len() == *n && text.chars().all(|c| c.is_ascii_digit()),
+            Rule::AlphaDash => text.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
+            Rule::AlphaNum => text.chars().all(|c| c.is_ascii_alphanumeric()),
+            Rule::Alpha => text.chars().all(|c| c.is_ascii_alphabetic()),
+            Rule::Email => is_email(&text),
+            Rule::In(allowed) => allowed.contains(&text.as_str()),
+            Rule::Regex(pattern) => match regex(pattern) {
+                Some(re) => re.is_match(&text),
+                None => {
+                    tracing::error!(pattern, "catalogue regex does not compile");
+                    false
+                }
+            },
+            Rule::Min(n) => match value {
+                Value::Int(i) => i >= n,
+                _ => text.chars().count() as i64 >= *n,
+            },
+            Rule::Max(n) => match value {
+                Value::Int(i) => i <= n,
+                _ => true, // lengths were checked above
+            },
+        };
+        if !ok {
+            return Err(message(rule, &attr, value));
+        }
+    }
+    Ok(())
+}
+
+fn message(rule: &Rule, attr: &str, value: &Value) -> String {
+    let numeric = matches!(value, Value::Int(_));
+    match rule {
+        Rule::DigitString { plus: false } => format!("The {attr} must be an integer."),
+        Rule::DigitString { plus: true } | Rule::Regex(_) => format!("The {attr} format is invalid."),
+        Rule::Digits(n) => format!("The {attr} must be {n} digits."),
+        Rule::AlphaDash => format!("The {attr} may only contain letters, numbers, dashes and underscores."),
+        Rule::AlphaNum => format!("The {attr} may only contain letters and numbers."),
+        Rule::Alpha => format!("The {attr} may only contain letters."),
+        Rule::Email => format!("The {attr} must be a valid email address."),
+        Rule::In(_) | Rule::Exists(_) | Rule::Destination { .. } => format!("The selected {attr} is invalid."),
+        Rule::Min(n) if numeric => format!("The {attr} must be at least {n}."),
+        Rule::Min(n) => format!("The {attr} must be at least {n} characters."),
+        Rule::Max(n) if numeric => format!("The {attr} may not be greater than {n}."),
+        Rule::Max(n) => format!("The {attr} may not be greater than {n} characters."),
+        Rule::Nullable => format!("The {attr} is invalid."),
+    }
+}
+
+fn is_email(text: &str) -> bool {
+    let Some((local, domain)) = text.rsplit_once('@') else { return false };
+    !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !text.chars().any(|c| c.is_whitespace() || c == ',' || c == ';' || c == '<' || c == '>')
+}
+
+/// Coerces and checks a value for `field`, recording a failure under `wire`.
+fn accept(field: &Field, wire: &str, json: &Json, errors: &mut FieldErrors) -> Option<Value> {
+    let value = match coerce(field, json) {
+        Ok(v) => v,
+        Err(msg) => {
+            errors.add(wire, msg);
+            return None;
+        }
+    };
+    if value == Value::Null && !field.nullable() {
+        let attr = attribute(wire);
+        let msg = match field.create {
+            OnCreate::Required => format!("The {attr} field is required."),
+            _ => format!("The {attr} field must have a value."),
+        };
+        errors.add(wire, msg);
+        return None;
+    }
+    match check(field, &value) {
+        Ok(()) => Some(value),
+        Err(msg) => {
+            errors.add(wire, msg.replacen(&attribute(field.name), &attribute(wire), 1));
+            None
+        }
+    }
+}
+
+/// Splits `queue3` into the slot group field `queue` and slot 3, if it is one.
+fn find_slot(resource: &Resource, wire: &str) -> Option<(usize, &'static Field, u8)> {
+    let digits_at = wire.find(|c: char| c.is_ascii_digit())?;
+    let (base, number) = wire.split_at(digits_at);
+    if number.len() > 1 && number.starts_with('0') {
+        return None;
+    }
+    let slot: u8 = number.parse().ok()?;
+    resource.slots.iter().enumerate().find_map(|(g, group)| {
+        let field = group.fields.iter().find(|f| f.name == base)?;
+        (group.slots.0..=group.slots.1).contains(&slot).then_some((g, field, slot))
+    })
+}
+
+/// Parses a request body for `resource` into a [`Draft`], naming every bad field.
+pub fn parse(resource: &Resource, body: &Map<String, Json>, mode: Mode<'_>) -> Result<Draft, FieldErrors> {
+    let mut draft = Draft::default();
+    let mut errors = FieldErrors::default();
+    let presets = match mode {
+        Mode::Create(creator) => creator.presets,
+        Mode::Update(_) => &[],
+    };
+    for (wire, json) in body {
+        if let Some(field) = resource.field(wire) {
+            match (field.access, mode) {
+                (Access::ReadOnly, _) => continue,
+                _ if presets.iter().any(|(name, _)| name == wire) => {
+                    errors.add(wire, format!("The {} field is set by this endpoint.", attribute(wire)));
+                    continue;
+                }
+                (Access::CreateOnly, Mode::Update(key)) => {
+                    let same_key = wire == resource.key_name() && json_text(json).as_deref() == Some(key);
+                    if !same_key {
+                        errors.add(wire, format!("The {} field cannot be changed.", attribute(wire)));
+                    }
+                    continue;
+                }
+                _ => {}
+            }
+            if let Some(value) = accept(field, wire, json, &mut errors) {
+                draft.values.push((field, value));
+            }
+        } else if let Some((group, field, slot)) = find_slot(resource, wire) {
+            if field.access == Access::ReadOnly {
+                continue;
+            }
+            // Slots are always optional: null clears one.
+            let value = match coerce(field, json) {
+                Ok(Value::Null) => Some(Value::Null),
+                Ok(v) => match check(field, &v) {
+                    Ok(()) => Some(v),
+                    Err(msg) => {
+                        errors.add(wire, msg.replacen(&attribute(field.name), &attribute(wire), 1));
+                        None
+                    }
+                },
+                Err(msg) => {
+                    errors.add(wire, msg.replacen(&attribute(field.name), &attribute(wire), 1));
+                    None
+                }
+            };
+            if let Some(value) = value {
+                draft.slots.push(SlotValue { group, slot, field, value });
+            }
+        } else if let Some(index) = resource.lists.iter().position(|l| l.wire == wire) {
+            if let Some(items) = parse_list(resource, index, json, &mut errors) {
+                draft.lists.push((index, items));
+            }
+        } else if STAMPS.contains(&wire.as_str()) || (wire == "id" && resource.key_name() == "id") {
+            continue;
+        } else {
+            errors.add(wire, format!("The {} field is not a field of {}.", attribute(wire), resource.name));
+        }
+    }
+    if let Mode::Create(creator) = mode {
+        complete_create(resource, creator, &mut draft, &mut errors);
+    }
+    errors.into_result(draft)
+}
+
+fn json_text(json: &Json) -> Option<String> {
+    match json {
+        Json::String(s) => Some(s.trim().to_owned()),
+        Json::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn parse_list(resource: &Resource, index: usize, json: &Json, errors: &mut FieldErrors) -> Option<Vec<String>> {
+    let list = &resource.lists[index];
+    let attr = attribute(list.wire);
+    let items: Vec<String> = match json {
+        Json::Null => Vec::new(),
+        Json::String(s) => s.split_whitespace().map(str::to_owned).collect(),
+        Json::Number(n) => vec![n.to_string()],
+        Json::Array(values) => {
+            let mut items = Vec::new();
+            for v in values {
+                match json_text(v) {
+                    Some(t) => items.push(t),
+                    None => {
+                        errors.add(list.wire, format!("The {attr} must be a list of strings."));
+                        return None;
+                    }
+                }
+            }
+            items
+        }
+        _ => {
+            errors.add(list.wire, format!("The {attr} must be a string."));
+            return None;
+        }
+    };
+    if items.len() > list.max_items {
+        errors.add(list.wire, format!("The {attr} may not have more than {} items.", list.max_items));
+        return None;
+    }
+    let re = regex(list.item_pattern);
+    if items.iter().any(|item| !re.as_ref().is_some_and(|re| re.is_match(item))) {
+        errors.add(list.wire, format!("The {attr} format is invalid."));
+        return None;
+    }
+    Some(items)
+}
+
+fn complete_create(resource: &Resource, creator: &Creator, draft: &mut Draft, errors: &mut FieldErrors) {
+    for field in resource.fields {
+        if let Some((_, value)) = creator.presets.iter().find(|(name, _)| *name == field.name) {
+            draft.values.push((field, Value::Text((*value).to_owned())));
+            continue;
+        }
+        let given = draft.get(field.name).is_some_and(|v| *v != Value::Null);
+        let required = matches!(field.create, OnCreate::Required) || creator.requires.contains(&field.name);
+        if given || errors.has(field.name) {
+            continue;
+        }
+        if required {
+            errors.add(field.name, format!("The {} field is required.", attribute(field.name)));
+            continue;
+        }
+        let value = match field.create {
+            OnCreate::Default(text) => match field.kind {
+                Kind::Int => text.parse::<i64>().map(Value::Int).unwrap_or(Value::Null),
+                Kind::Text => Value::Text(text.to_owned()),
+            },
+            OnCreate::Generate(generator) => {
+                let secret = match generator {
+                    super::model::Generator::Password(len) => secrets::password(len),
+                    super::model::Generator::Pin(len) => secrets::pin(len),
+                };
+                draft.generated.push((field.name, secret.clone()));
+                Value::Text(secret)
+            }
+            _ => continue,
+        };
+        draft.values.retain(|(f, _)| f.name != field.name);
+        draft.values.push((field, value));
+    }
+}
+
+/// Parses a flat body against a plain field list (sysglobals, runtime settings); every
+/// field is optional and unknown names are refused.
+pub fn parse_flat(fields: &'static [Field], body: &Map<String, Json>, what: &str) -> Result<Vec<(&'static Field, Value)>, FieldErrors> {
+    let mut values = Vec::new();
+    let mut errors = FieldErrors::default();
+    for (wire, json) in body {
+        match fields.iter().find(|f| f.name == wire) {
+            Some(field) if field.access == Access::ReadOnly => {}
+            Some(field) => {
+                if let Some(value) = accept(field, wire, json, &mut errors) {
+                    values.push((field, value));
+                }
+            }
+            None => errors.add(wire, format!("The {} field is not a field of {what}.", attribute(wire))),
+        }
+    }
+    errors.into_result(values)
+}
