@@ -1,0 +1,116 @@
+//! Bearer API keys. A key reads `sb_<id>.<secret>`; the store keeps the id and a SHA-256
+//! of the secret (keys are 256-bit random, so a fast hash is enough). An optional admin
+//! token from the environment is accepted too. Failures are throttled per address.
+
+use crate::{ApiError, ApiState, Throttle};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::header;
+use axum::middleware::Next;
+use axum::response::Response;
+use sb_core::provisioning::{Actor, Role};
+use sb_core::secrets;
+use sb_store::Store;
+use sha2::{Digest, Sha256};
+use std::net::{IpAddr, SocketAddr};
+use std::time::Instant;
+
+/// A freshly made key: the text to give the user once, and what to store.
+#[derive(Debug, Clone)]
+pub struct ApiKey {
+    /// The whole key, shown once.
+    pub token: String,
+    /// What the store keeps.
+    pub record: sb_store::NewApiKey,
+}
+
+impl ApiKey {
+    /// Makes a new random key.
+    pub fn generate(role: Role, tenant: Option<String>, label: Option<String>) -> ApiKey {
+        let id = secrets::hex_token(6);
+        let secret = secrets::hex_token(32);
+        let token = format!("sb_{id}.{secret}");
+        let record = sb_store::NewApiKey { id, secret_hash: hash_secret(&secret), role: role.as_str().to_owned(), tenant, label };
+        ApiKey { token, record }
+    }
+}
+
+/// Hex SHA-256 of a secret.
+pub fn hash_secret(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// Compares without leaking where the first difference is.
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Checks bearer keys against the store and the optional admin token.
+pub struct Authenticator {
+    store: Store,
+    admin_token_hash: Option<String>,
+    throttle: Throttle,
+}
+
+impl Authenticator {
+    /// An authenticator over `store`; `admin_token`, when set, is accepted as an admin key.
+    pub fn new(store: Store, admin_token: Option<&str>, throttle: Throttle) -> Authenticator {
+        let admin_token_hash = admin_token.filter(|t| !t.is_empty()).map(hash_secret);
+        Authenticator { store, admin_token_hash, throttle }
+    }
+
+    /// The actor a bearer token stands for, or `None` when it is not valid.
+    pub async fn actor(&self, token: &str, remote: Option<IpAddr>) -> Result<Option<Actor>, ApiError> {
+        let remote_text = remote.map(|r| r.to_string());
+        if let Some(admin) = &self.admin_token_hash {
+            if same(&hash_secret(token), admin) {
+                return Ok(Some(Actor { id: "admin-token".into(), role: Role::Admin, tenant: None, remote: remote_text }));
+            }
+        }
+        let Some((id, secret)) = token.strip_prefix("sb_").and_then(|t| t.split_once('.')) else { return Ok(None) };
+        if id.len() > 64 || secret.len() > 256 {
+            return Ok(None);
+        }
+        let mut conn = self.store.read().await?;
+        let Some(record) = conn.api_key(id).await? else { return Ok(None) };
+        if record.revoked_at.is_some() || !same(&hash_secret(secret), &record.secret_hash) {
+            return Ok(None);
+        }
+        let Some(role) = Role::parse(&record.role) else { return Ok(None) };
+        Ok(Some(Actor { id: format!("key:{}", record.id), role, tenant: record.tenant, remote: remote_text }))
+    }
+
+    /// The throttle for failed attempts.
+    pub fn throttle(&self) -> &Throttle {
+        &self.throttle
+    }
+}
+
+fn bearer(request: &Request) -> Option<&str> {
+    let value = request.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
+}
+
+/// Middleware: authenticates the request and hands the [`Actor`] to the handler.
+pub async fn require_key(State(state): State<ApiState>, mut request: Request, next: Next) -> Result<Response, ApiError> {
+    let remote = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    let now = Instant::now();
+    if let Some(ip) = remote {
+        if let Some(left) = state.auth.throttle().banned(ip, now) {
+            return Err(ApiError::TooManyAttempts { retry_after: left.as_secs().max(1) });
+        }
+    }
+    // Only a presented, wrong token counts towards a ban; a missing header is a plain 401.
+    let Some(token) = bearer(&request) else { return Err(ApiError::Unauthenticated) };
+    let Some(actor) = state.auth.actor(token, remote).await? else {
+        if let Some(ip) = remote {
+            if state.auth.throttle().fail(ip, now) {
+                let ban = state.auth.throttle().banned(ip, now).map_or(1, |d| d.as_secs().max(1));
+                return Err(ApiError::TooManyAttempts { retry_after: ban });
+            }
+        }
+        return Err(ApiError::Unauthenticated);
+    };
+    request.extensions_mut().insert(actor);
+    Ok(next.run(request).await)
+}
