@@ -195,3 +195,16 @@ pub(crate) async fn insert_link(tx: &mut sb_store::WriteTx, kind: CosKind, actor
     rows::insert(tx, kind.name(), &values, None).await?;
     Ok(())
 }
+
+/// Links the CoS rules marked as defaults to a new extension.
+pub(crate) async fn apply_defaults(tx: &mut sb_store::WriteTx, actor: &Actor, extension: &str) -> Result<()> {
+    for (kind, flag) in [(CosKind::Open, "defaultopen"), (CosKind::Close, "defaultclosed")] {
+        let rules = rows::select(tx, "cosrules", &[Column::text("pkey")], &[(flag, Value::from("YES"))], &["pkey"], Page::default()).await?;
+        for rule in rules {
+            if let Some(cos) = record_text(&rule, "pkey") {
+                insert_link(tx, kind, actor, extension, &cos).await?;
+            }
+        }
+    }
+    Ok(())
+}

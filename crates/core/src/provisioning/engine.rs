@@ -111,17 +111,22 @@ impl Provisioning {
     /// Creates an item through `creator`.
     pub async fn create(&self, r: &'static Resource, creator: &Creator, actor: &Actor, body: &Map<String, Json>) -> Result<Created> {
         actor.require_write()?;
-        let mut draft = validate::parse(r, body, Mode::Create(creator))?;
+        let (mut draft, mut errors) = validate::parse(r, body, Mode::Create(creator));
         if let Some(prepare) = creator.prepare {
-            prepare(&mut draft)?;
+            if let Err(more) = prepare(&mut draft) {
+                errors.merge(more);
+            }
         }
         match r.tenancy {
-            Tenancy::Owned => actor.require_tenant(draft.text("cluster"))?,
+            Tenancy::Owned => actor.require_tenant(body.get("cluster").and_then(Json::as_str).map(str::trim))?,
             Tenancy::IsTenant | Tenancy::Global => actor.require_unconfined()?,
         }
         let mut tx = self.store.write().await?;
         let tenant = draft.text("cluster").map(str::to_owned);
-        resolve_references(&mut tx, r, &mut draft, actor, tenant.as_deref(), None).await?;
+        resolve_references(&mut tx, r, &mut draft, actor, tenant.as_deref(), None, &mut errors).await?;
+        if !errors.is_empty() {
+            return Err(ProvisionError::Invalid(errors));
+        }
 
         let now = sb_store::now_text();
         let mut values: Vec<(Column<'static>, Value)> =
@@ -148,10 +153,14 @@ impl Provisioning {
         let id = rows::insert(&mut tx, r.table, &values, returning).await?;
         let key = id.map(|id| id.to_string()).unwrap_or(key);
         write_children(&mut tx, r, &key, &draft).await?;
+        if creator.default_cos {
+            super::cos_links::apply_defaults(&mut tx, actor, &key).await?;
+        }
 
         let record = load(&mut tx, r, &key).await?;
         let after = read_back(&mut tx, r, &record).await?;
-        audit(&mut tx, actor, "create", r.name, &key, tenant, None, Some(after.clone())).await?;
+        let audited = with_redacted_secrets(after.clone(), &draft);
+        audit(&mut tx, actor, "create", r.name, &key, tenant, None, Some(audited)).await?;
         tx.commit().await?;
 
         let mut body = after;
@@ -173,14 +182,17 @@ impl Provisioning {
         let existing = load(&mut tx, r, key).await?;
         check_scope(r, actor, &existing)?;
         let key = text_of(&existing, r.key_name()).unwrap_or_else(|| key.to_owned());
-        let mut draft = validate::parse(r, body, Mode::Update(&key))?;
+        let (mut draft, mut errors) = validate::parse(r, body, Mode::Update(&key));
         if r.tenancy == Tenancy::Owned {
-            if let Some(new_tenant) = draft.text("cluster") {
+            if let Some(new_tenant) = body.get("cluster").and_then(Json::as_str).map(str::trim) {
                 actor.require_tenant(Some(new_tenant))?;
             }
         }
         let tenant = draft.text("cluster").map(str::to_owned).or_else(|| text_of(&existing, "cluster"));
-        resolve_references(&mut tx, r, &mut draft, actor, tenant.as_deref(), Some(&key)).await?;
+        resolve_references(&mut tx, r, &mut draft, actor, tenant.as_deref(), Some(&key), &mut errors).await?;
+        if !errors.is_empty() {
+            return Err(ProvisionError::Invalid(errors));
+        }
         let before = read_back(&mut tx, r, &existing).await?;
 
         let mut values: Vec<(Column<'static>, Value)> =
@@ -192,7 +204,8 @@ impl Provisioning {
 
         let record = load(&mut tx, r, &key).await?;
         let after = read_back(&mut tx, r, &record).await?;
-        audit(&mut tx, actor, "update", r.name, &key, tenant, Some(before), Some(after.clone())).await?;
+        let audited = with_redacted_secrets(after.clone(), &draft);
+        audit(&mut tx, actor, "update", r.name, &key, tenant, Some(before), Some(audited)).await?;
         tx.commit().await?;
         Ok(after)
     }
@@ -248,6 +261,18 @@ async fn delete_dependents(tx: &mut WriteTx, r: &Resource, key: &str) -> Result<
         }
     }
     Ok(())
+}
+
+/// Marks the secrets a change set, so the audit log shows that they changed, never what to.
+fn with_redacted_secrets(mut after: Json, draft: &Draft) -> Json {
+    if let Json::Object(map) = &mut after {
+        for (field, value) in &draft.values {
+            if field.access == Access::Secret && *value != Value::Null {
+                map.insert(field.name.into(), Json::from("[redacted]"));
+            }
+        }
+    }
+    after
 }
 
 /// Writes an audit entry in the change's transaction.
@@ -391,8 +416,8 @@ async fn unique_serial_name(tx: &mut WriteTx, r: &Resource, prefix: &str) -> Res
 }
 
 /// Checks `exists` references and resolves destinations (filling their route-class
-/// columns), naming every field that does not resolve. References must stay within the
-/// item's tenant.
+/// columns), adding every field that does not resolve to `errors`. References must stay
+/// within the item's tenant.
 async fn resolve_references(
     tx: &mut WriteTx,
     r: &'static Resource,
@@ -400,8 +425,14 @@ async fn resolve_references(
     actor: &Actor,
     tenant: Option<&str>,
     self_key: Option<&str>,
+    errors: &mut FieldErrors,
 ) -> Result<()> {
-    let mut errors = FieldErrors::default();
+    // Against a tenant that does not exist, "same tenant" means nothing: only `cluster`
+    // itself is reported then.
+    let tenant = match tenant {
+        Some(t) if rows::count(tx, "tenants", &[("pkey", Value::from(t))]).await? > 0 => Some(t),
+        _ => None,
+    };
     let mut classes: Vec<(&'static str, Value)> = Vec::new();
     for (field, value) in &draft.values {
         let Some(text) = value.as_text() else {
@@ -435,9 +466,6 @@ async fn resolve_references(
             }
             Reference::Invalid => errors.add(&wire, format!("The selected {} is invalid.", validate::attribute(&wire))),
         }
-    }
-    if !errors.is_empty() {
-        return Err(ProvisionError::Invalid(errors));
     }
     for (class, value) in classes {
         draft.set(r, class, value);

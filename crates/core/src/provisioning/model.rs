@@ -226,6 +226,9 @@ pub struct Creator {
     pub status: u16,
     /// A last step before writing (e.g. the phone vendor from a MAC address).
     pub prepare: Option<Prepare>,
+    /// Whether the new item gets the CoS rules marked `defaultopen`/`defaultclosed`
+    /// (SARK does this for SIP extensions).
+    pub default_cos: bool,
     /// One line for the OpenAPI description.
     pub doc: &'static str,
 }
@@ -233,7 +236,7 @@ pub struct Creator {
 impl Creator {
     /// The plain `POST /{resource}` creator.
     pub const PLAIN: Creator =
-        Creator { path: None, requires: &[], presets: &[], status: 200, prepare: None, doc: "" };
+        Creator { path: None, requires: &[], presets: &[], status: 200, prepare: None, default_cos: false, doc: "" };
 }
 
 /// A routable resource's place among destinations.

@@ -193,8 +193,9 @@ fn find_slot(resource: &Resource, wire: &str) -> Option<(usize, &'static Field, 
     })
 }
 
-/// Parses a request body for `resource` into a [`Draft`], naming every bad field.
-pub fn parse(resource: &Resource, body: &Map<String, Json>, mode: Mode<'_>) -> Result<Draft, FieldErrors> {
+/// Parses a request body for `resource` into a [`Draft`] of the acceptable fields, and
+/// the failures of the others (so that reference checks can still name theirs).
+pub fn parse(resource: &Resource, body: &Map<String, Json>, mode: Mode<'_>) -> (Draft, FieldErrors) {
     let mut draft = Draft::default();
     let mut errors = FieldErrors::default();
     let presets = match mode {
@@ -256,7 +257,7 @@ pub fn parse(resource: &Resource, body: &Map<String, Json>, mode: Mode<'_>) -> R
     if let Mode::Create(creator) = mode {
         complete_create(resource, creator, &mut draft, &mut errors);
     }
-    errors.into_result(draft)
+    (draft, errors)
 }
 
 fn json_text(json: &Json) -> Option<String> {
@@ -356,4 +357,148 @@ pub fn parse_flat(fields: &'static [Field], body: &Map<String, Json>, what: &str
         }
     }
     errors.into_result(values)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provisioning::catalogue::resource;
+    use serde_json::json;
+
+    fn body(v: Json) -> Map<String, Json> {
+        v.as_object().cloned().unwrap_or_default()
+    }
+
+    fn plain(r: &Resource) -> &Creator {
+        r.creators.iter().find(|c| c.path.is_none()).unwrap()
+    }
+
+    #[test]
+    fn create_names_every_bad_field_with_laravel_messages() {
+        let agents = resource("agents").unwrap();
+        let (_, errors) = parse(agents, &body(json!({"pkey": "99", "name": "bad name", "queue7": "x", "passwd": 12})), Mode::Create(plain(agents)));
+        let json = errors.to_json();
+        assert_eq!(json["pkey"][0], "The pkey format is invalid.");
+        assert_eq!(json["name"][0], "The name may only contain letters, numbers, dashes and underscores.");
+        assert_eq!(json["queue7"][0], "The queue7 field is not a field of agents.");
+        assert_eq!(json["cluster"][0], "The cluster field is required.");
+        assert!(json.get("passwd").is_some(), "a 2-digit PIN is too short");
+    }
+
+    #[test]
+    fn integers_accept_numbers_and_numeric_strings_only() {
+        let tenants = resource("tenants").unwrap();
+        let creator = plain(tenants);
+        let ok = body(json!({"pkey": "t1", "description": "d", "chanmax": "12", "abstimeout": 60}));
+        let (draft, errors) = parse(tenants, &ok, Mode::Create(creator));
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(draft.get("chanmax"), Some(&Value::Int(12)));
+        for bad in [json!("12a"), json!(1.5), json!(true), json!({"a": 1}), json!([1])] {
+            let (_, errors) = parse(tenants, &body(json!({"chanmax": bad})), Mode::Update("t1"));
+            assert_eq!(errors.to_json()["chanmax"][0], "The chanmax must be an integer.", "{bad}");
+        }
+        let (_, errors) = parse(tenants, &body(json!({"chanmax": -1})), Mode::Update("t1"));
+        assert_eq!(errors.to_json()["chanmax"][0], "The chanmax must be at least 0.");
+    }
+
+    #[test]
+    fn empty_strings_are_null_and_null_needs_nullable() {
+        let ext = resource("extensions").unwrap();
+        let (draft, errors) = parse(ext, &body(json!({"vmailfwd": "", "callerid": null})), Mode::Update("1001"));
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(draft.get("vmailfwd"), Some(&Value::Null));
+        let (_, errors) = parse(ext, &body(json!({"active": ""})), Mode::Update("1001"));
+        assert_eq!(errors.to_json()["active"][0], "The active field must have a value.");
+    }
+
+    #[test]
+    fn create_fills_defaults_presets_and_generates_secrets_once() {
+        let ext = resource("extensions").unwrap();
+        let webrtc = ext.creators.iter().find(|c| c.path == Some("webrtc")).unwrap();
+        let (draft, errors) = parse(ext, &body(json!({"pkey": "1001", "cluster": "default"})), Mode::Create(webrtc));
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(draft.text("transport"), Some("wss"));
+        assert_eq!(draft.text("device"), Some("WebRTC"));
+        assert_eq!(draft.text("active"), Some("YES"));
+        let (name, secret) = &draft.generated[0];
+        assert_eq!(*name, "passwd");
+        assert_eq!(draft.text("passwd"), Some(secret.as_str()));
+        assert!(secret.len() >= 12);
+        let (_, errors) = parse(ext, &body(json!({"pkey": "1001", "cluster": "default", "transport": "udp"})), Mode::Create(webrtc));
+        assert_eq!(errors.to_json()["transport"][0], "The transport field is set by this endpoint.");
+    }
+
+    #[test]
+    fn keys_cannot_change_and_read_only_fields_are_ignored() {
+        let ext = resource("extensions").unwrap();
+        let (draft, errors) = parse(ext, &body(json!({"pkey": "1001", "device": "x", "z_created": "t"})), Mode::Update("1001"));
+        assert!(errors.is_empty() && draft.values.is_empty(), "{errors:?}");
+        let (_, errors) = parse(ext, &body(json!({"pkey": "1002"})), Mode::Update("1001"));
+        assert_eq!(errors.to_json()["pkey"][0], "The pkey field cannot be changed.");
+    }
+
+    #[test]
+    fn slots_and_lists_parse_into_child_rows() {
+        let ivrs = resource("ivrs").unwrap();
+        let (draft, errors) = parse(ivrs, &body(json!({"option0": "1001", "tag11": "hash", "option12": "x", "option01": "x", "routeclass3": 9})), Mode::Update("m"));
+        let json = errors.to_json();
+        assert!(json.get("option12").is_some() && json.get("option01").is_some());
+        assert_eq!(draft.slots.len(), 2, "routeclass3 is read-only and ignored");
+        let rg = resource("ringgroups").unwrap();
+        let (draft, errors) = parse(rg, &body(json!({"out": " 1001  1002 07700900123 "})), Mode::Update("g"));
+        assert!(errors.is_empty());
+        assert_eq!(draft.lists[0].1, vec!["1001", "1002", "07700900123"]);
+        let (_, errors) = parse(rg, &body(json!({"out": "1001 ;rm"})), Mode::Update("g"));
+        assert_eq!(errors.to_json()["out"][0], "The out format is invalid.");
+    }
+
+    #[test]
+    fn text_limits_and_control_characters() {
+        let tenants = resource("tenants").unwrap();
+        let long = "x".repeat(256);
+        let (_, errors) = parse(tenants, &body(json!({"description": long})), Mode::Update("t"));
+        assert_eq!(errors.to_json()["description"][0], "The description may not be greater than 255 characters.");
+        let (_, errors) = parse(tenants, &body(json!({"description": "a\r\nInjected: yes"})), Mode::Update("t"));
+        assert_eq!(errors.to_json()["description"][0], "The description may not contain control characters.");
+        let queues = resource("queues").unwrap();
+        let (_, errors) = parse(queues, &body(json!({"conf": "strategy=ringall\ntimeout=30"})), Mode::Update("q"));
+        assert!(errors.is_empty(), "multi-line settings are allowed: {errors:?}");
+        let (_, errors) = parse(queues, &body(json!({"conf": "strategy=ringall\n#include /etc/passwd"})), Mode::Update("q"));
+        assert_eq!(errors.to_json()["conf"][0], "The conf format is invalid.");
+    }
+
+    #[test]
+    fn custom_apps_accept_only_safe_applications() {
+        let apps = resource("customapps").unwrap();
+        let ok = "Answer()\nPlayback(hello-world)\nStasis(demo,arg1)\nHangup()";
+        let (_, errors) = parse(apps, &body(json!({"extcode": ok})), Mode::Update("a"));
+        assert!(errors.is_empty(), "{errors:?}");
+        for bad in ["System(rm -rf /)", "Answer()\nSystem(id)", "Playback(x);System(id)", "exten => s,1,System(id)"] {
+            let (_, errors) = parse(apps, &body(json!({"extcode": bad})), Mode::Update("a"));
+            assert!(errors.has("extcode"), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn day_timer_timespan_is_anchored() {
+        let timers = resource("daytimers").unwrap();
+        for ok in ["*", "09:00-17:30", "00:00-23:59"] {
+            let (_, errors) = parse(timers, &body(json!({"timespan": ok})), Mode::Update("1"));
+            assert!(errors.is_empty(), "{ok}");
+        }
+        // SARK's regex accepted anything starting with `*` through a precedence slip.
+        for bad in ["*junk", "24:00-25:00", "9:00-17:00", "09:00-17:00x"] {
+            let (_, errors) = parse(timers, &body(json!({"timespan": bad})), Mode::Update("1"));
+            assert!(errors.has("timespan"), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn flat_fields_refuse_unknown_names() {
+        let globals = crate::provisioning::catalogue::SYSGLOBALS;
+        let err = parse_flat(globals, &body(json!({"NOPE": "1", "LOGLEVEL": "2"})), "sysglobals").unwrap_err();
+        assert_eq!(err.to_json()["NOPE"][0], "The NOPE field is not a field of sysglobals.");
+        let ok = parse_flat(globals, &body(json!({"LOGLEVEL": "2", "EMERGENCY": "999 112"})), "sysglobals").unwrap();
+        assert_eq!(ok.len(), 2);
+    }
 }

@@ -47,6 +47,7 @@ pub static EXTENSIONS: Resource = Resource {
             presets: &[("device", "MAILBOX"), ("technology", "MAILBOX")],
             status: 200,
             prepare: None,
+            default_cos: false,
             doc: "Create a mailbox-only extension",
         },
         Creator {
@@ -55,6 +56,7 @@ pub static EXTENSIONS: Resource = Resource {
             presets: &[("technology", "SIP")],
             status: 201,
             prepare: Some(provisioned),
+            default_cos: true,
             doc: "Create a phone provisioned by MAC address; the vendor comes from the MAC's OUI",
         },
         Creator {
@@ -63,6 +65,7 @@ pub static EXTENSIONS: Resource = Resource {
             presets: &[("device", "General SIP"), ("technology", "SIP")],
             status: 200,
             prepare: None,
+            default_cos: true,
             doc: "Create a SIP extension for any phone or softphone",
         },
         Creator {
@@ -71,6 +74,7 @@ pub static EXTENSIONS: Resource = Resource {
             presets: &[("device", "WebRTC"), ("technology", "SIP"), ("transport", "wss")],
             status: 200,
             prepare: None,
+            default_cos: true,
             doc: "Create a WebRTC extension",
         },
     ],
