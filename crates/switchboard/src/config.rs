@@ -140,3 +140,31 @@ impl Config {
         self.data.join("greetings")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_config_parses_and_flags_override_it() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../switchboard.example.toml");
+        let flags = ServeFlags {
+            store: StoreFlags { data: Some("/tmp/elsewhere".into()), database: None, config: Some(path) },
+            http: None,
+            sip: Some("127.0.0.1:5070".parse().unwrap()),
+            demo: false,
+        };
+        let config = Config::for_serve(&flags).unwrap();
+        assert_eq!(config.data, PathBuf::from("/tmp/elsewhere"), "flag beats file");
+        assert_eq!(config.http, "127.0.0.1:8088".parse().unwrap(), "file value");
+        assert_eq!(config.sip, "127.0.0.1:5070".parse().unwrap());
+        assert!(config.database.starts_with("sqlite:///tmp/elsewhere/"), "default follows the data dir");
+        assert_eq!(config.throttle.max_failures, 10);
+    }
+
+    #[test]
+    fn unknown_config_keys_are_refused() {
+        let file: Result<FileConfig, _> = toml::from_str("htp = \"127.0.0.1:1\"");
+        assert!(file.is_err());
+    }
+}
