@@ -291,6 +291,24 @@ pub struct Resource {
 }
 
 impl Resource {
+    /// The usual shape: a tenant's items keyed by `pkey`, created by `POST /{name}`,
+    /// writable, not routable. Declarations override what differs (`..Resource::BASE`).
+    pub const BASE: Resource = Resource {
+        name: "",
+        singular: "",
+        table: "",
+        key: KeySpec::Natural("pkey"),
+        tenancy: Tenancy::Owned,
+        fields: &[],
+        slots: &[],
+        lists: &[],
+        creators: &[Creator::PLAIN],
+        writable: true,
+        routable: None,
+        undeletable: &[],
+        doc: "",
+    };
+
     /// The key field's wire name (`pkey`, or `id` for serial resources).
     pub fn key_name(&self) -> &'static str {
         match self.key {

@@ -11,8 +11,6 @@ pub static CUSTOM_APPS: Resource = Resource {
     name: "customapps",
     singular: "custom app",
     table: "customapps",
-    key: KeySpec::Natural("pkey"),
-    tenancy: Tenancy::Owned,
     fields: &[
         Field::text("pkey").required().create_only().rules(&[Rule::AlphaDash, Rule::Max(40)]),
         Field::text("cluster").required().rules(&[Rule::Exists("tenants")]),
@@ -23,20 +21,15 @@ pub static CUSTOM_APPS: Resource = Resource {
         Field::text("span").default("Neither").rules(&[Rule::In(&["Internal", "External", "Both", "Neither"])]).doc("Who can dial it by its key"),
         Field::text("striptags").default("NO").rules(&[Rule::In(&["YES", "NO"])]),
     ],
-    slots: &[],
-    lists: &[],
-    creators: &[Creator::PLAIN],
-    writable: true,
     routable: Some(Routable { class: 10, group: "CustomApps" }),
-    undeletable: &[],
     doc: "Custom apps: a short sequence of safe applications, usable as a destination.",
+    ..Resource::BASE
 };
 
 pub static TEMPLATES: Resource = Resource {
     name: "templates",
     singular: "template",
     table: "templates",
-    key: KeySpec::Natural("pkey"),
     tenancy: Tenancy::Global,
     fields: &[
         Field::text("pkey").required().create_only().rules(&[Rule::Max(80), Rule::Regex(r"^[A-Za-z0-9][A-Za-z0-9 ._-]*$")]),
@@ -45,11 +38,6 @@ pub static TEMPLATES: Resource = Resource {
         Field::text("desc").rules(&[Rule::Nullable, Rule::Regex(PRINTABLE_LINE)]),
         Field::text("provision").rules(&[Rule::Nullable, Rule::Max(65536)]).doc("Provisioning template text"),
     ],
-    slots: &[],
-    lists: &[],
-    creators: &[Creator::PLAIN],
-    writable: true,
-    routable: None,
-    undeletable: &[],
     doc: "Phone provisioning templates.",
+    ..Resource::BASE
 };

@@ -8,7 +8,6 @@ pub static COS_RULES: Resource = Resource {
     name: "cosrules",
     singular: "class of service rule",
     table: "cosrules",
-    key: KeySpec::Natural("pkey"),
     tenancy: Tenancy::Global,
     fields: &[
         Field::text("pkey").required().create_only().rules(&[Rule::AlphaDash, Rule::Max(40)]),
@@ -20,11 +19,6 @@ pub static COS_RULES: Resource = Resource {
         Field::text("orideopen").default("NO").rules(&[Rule::In(YES_NO)]),
         Field::text("description").rules(&[Rule::Nullable, Rule::Regex(PRINTABLE_LINE)]),
     ],
-    slots: &[],
-    lists: &[],
-    creators: &[Creator::PLAIN],
-    writable: true,
-    routable: None,
-    undeletable: &[],
     doc: "Class of service rules.",
+    ..Resource::BASE
 };

@@ -10,8 +10,6 @@ pub static EXTENSIONS: Resource = Resource {
     name: "extensions",
     singular: "extension",
     table: "extensions",
-    key: KeySpec::Natural("pkey"),
-    tenancy: Tenancy::Owned,
     fields: &[
         Field::text("pkey").required().create_only().rules(&[Rule::Regex(r"^[0-9]{2,10}$")]).doc("Extension number"),
         Field::text("cluster").required().rules(&[Rule::Exists("tenants")]).doc("Tenant"),
@@ -38,8 +36,6 @@ pub static EXTENSIONS: Resource = Resource {
         Field::text("transport").default("udp").rules(&[Rule::In(&["udp", "tcp", "tls", "wss"])]),
         Field::text("vmailfwd").rules(&[Rule::Nullable, Rule::Email, Rule::Max(254)]).doc("Forward voicemail to this address"),
     ],
-    slots: &[],
-    lists: &[],
     creators: &[
         Creator {
             path: Some("mailbox"),
@@ -78,10 +74,9 @@ pub static EXTENSIONS: Resource = Resource {
             doc: "Create a WebRTC extension",
         },
     ],
-    writable: true,
     routable: Some(Routable { class: 1, group: "Extensions" }),
-    undeletable: &[],
     doc: "Extensions: phones, softphones and mailboxes. `passwd` is write-only.",
+    ..Resource::BASE
 };
 
 /// OUI prefixes of the phone vendors SARK provisions.

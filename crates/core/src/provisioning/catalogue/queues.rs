@@ -9,8 +9,6 @@ pub static QUEUES: Resource = Resource {
     name: "queues",
     singular: "queue",
     table: "queues",
-    key: KeySpec::Natural("pkey"),
-    tenancy: Tenancy::Owned,
     fields: &[
         Field::text("pkey").required().create_only().rules(&[Rule::AlphaDash, Rule::Max(40)]).doc("Queue name"),
         Field::text("cluster").required().rules(&[Rule::Exists("tenants")]),
@@ -22,21 +20,15 @@ pub static QUEUES: Resource = Resource {
         Field::text("greetnum").rules(&[Rule::Nullable, Rule::Regex(r"^(usergreeting)?\d{4}$")]),
         Field::text("options").default("t").rules(&[Rule::Alpha, Rule::Max(20)]).doc("Queue() options"),
     ],
-    slots: &[],
-    lists: &[],
-    creators: &[Creator::PLAIN],
-    writable: true,
     routable: Some(Routable { class: 4, group: "Queues" }),
-    undeletable: &[],
     doc: "Call queues.",
+    ..Resource::BASE
 };
 
 pub static AGENTS: Resource = Resource {
     name: "agents",
     singular: "agent",
     table: "agents",
-    key: KeySpec::Natural("pkey"),
-    tenancy: Tenancy::Owned,
     fields: &[
         Field::text("pkey").required().create_only().rules(&[Rule::Regex(r"^[1-9][0-9]{3}$")]).doc("Agent number, 1000-9999"),
         Field::text("cluster").required().rules(&[Rule::Exists("tenants")]),
@@ -51,10 +43,6 @@ pub static AGENTS: Resource = Resource {
         slots: (1, 6),
         fields: &[Field::text("queue").rules(&[Rule::Exists("queues")]).doc("A queue the agent serves")],
     }],
-    lists: &[],
-    creators: &[Creator::PLAIN],
-    writable: true,
-    routable: None,
-    undeletable: &[],
     doc: "Queue agents; `queue1`..`queue6` name the queues they serve.",
+    ..Resource::BASE
 };

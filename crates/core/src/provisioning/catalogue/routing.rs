@@ -7,8 +7,6 @@ pub static ROUTES: Resource = Resource {
     name: "routes",
     singular: "route",
     table: "routes",
-    key: KeySpec::Natural("pkey"),
-    tenancy: Tenancy::Owned,
     fields: &[
         Field::text("pkey").required().create_only().rules(&[Rule::AlphaDash, Rule::Max(40)]).doc("Route name"),
         Field::text("cluster").required().rules(&[Rule::Exists("tenants")]),
@@ -23,20 +21,14 @@ pub static ROUTES: Resource = Resource {
         slots: (1, 4),
         fields: &[Field::text("path").rules(&[Rule::Exists("trunks")]).doc("Trunk tried in this position")],
     }],
-    lists: &[],
-    creators: &[Creator::PLAIN],
-    writable: true,
-    routable: None,
-    undeletable: &[],
     doc: "Outbound routes: dial patterns and up to four trunks (`path1`..`path4`) tried in order.",
+    ..Resource::BASE
 };
 
 pub static RING_GROUPS: Resource = Resource {
     name: "ringgroups",
     singular: "ring group",
     table: "ringgroups",
-    key: KeySpec::Natural("pkey"),
-    tenancy: Tenancy::Owned,
     fields: &[
         Field::text("pkey").required().create_only().rules(&[Rule::AlphaDash, Rule::Max(40)]).doc("Ring group number or name"),
         Field::text("cluster").required().rules(&[Rule::Exists("tenants")]),
@@ -54,7 +46,6 @@ pub static RING_GROUPS: Resource = Resource {
         Field::int("ringdelay").default("20").rules(&[Rule::Min(1), Rule::Max(3600)]).doc("Seconds to ring before the outcome"),
         Field::text("speedalert").rules(&[Rule::Nullable, Rule::Regex(PRINTABLE_LINE)]),
     ],
-    slots: &[],
     lists: &[ListField {
         wire: "out",
         table: "ringgroup_members",
@@ -63,19 +54,15 @@ pub static RING_GROUPS: Resource = Resource {
         max_items: 64,
         doc: "Members in ring order, space separated (extensions or numbers)",
     }],
-    creators: &[Creator::PLAIN],
-    writable: true,
     routable: Some(Routable { class: 1, group: "RingGroups" }),
-    undeletable: &[],
     doc: "Ring groups: ring, hunt, alias or page a list of members, then go to `outcome`.",
+    ..Resource::BASE
 };
 
 pub static IVRS: Resource = Resource {
     name: "ivrs",
     singular: "IVR",
     table: "ivrs",
-    key: KeySpec::Natural("pkey"),
-    tenancy: Tenancy::Owned,
     fields: &[
         Field::text("pkey").required().create_only().rules(&[Rule::AlphaDash, Rule::Max(40)]).doc("IVR name"),
         Field::text("cluster").required().rules(&[Rule::Exists("tenants")]),
@@ -95,10 +82,7 @@ pub static IVRS: Resource = Resource {
             Field::text("alert").rules(&[Rule::Nullable, Rule::Regex(PRINTABLE_LINE)]),
         ],
     }],
-    lists: &[],
-    creators: &[Creator::PLAIN],
-    writable: true,
     routable: Some(Routable { class: 2, group: "IVRs" }),
-    undeletable: &[],
     doc: "IVR menus: a greeting and a destination per key (`option0`..`option11`).",
+    ..Resource::BASE
 };

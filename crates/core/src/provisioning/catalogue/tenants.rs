@@ -6,7 +6,6 @@ pub static TENANTS: Resource = Resource {
     name: "tenants",
     singular: "tenant",
     table: "tenants",
-    key: KeySpec::Natural("pkey"),
     tenancy: Tenancy::IsTenant,
     fields: &[
         Field::text("pkey").required().create_only().rules(&[Rule::AlphaDash, Rule::Max(40)]).doc("Tenant name"),
@@ -23,11 +22,7 @@ pub static TENANTS: Resource = Resource {
         Field::int("pickupgroup").rules(&[Rule::Nullable, Rule::Min(0), Rule::Max(63)]),
         Field::text("oclo").read_only().doc("Current open/closed state, computed"),
     ],
-    slots: &[],
-    lists: &[],
-    creators: &[Creator::PLAIN],
-    writable: true,
-    routable: None,
     undeletable: &["default"],
     doc: "Tenants partition every other resource; `default` always exists.",
+    ..Resource::BASE
 };

@@ -12,7 +12,6 @@ pub static DAY_TIMERS: Resource = Resource {
     singular: "day timer",
     table: "daytimers",
     key: KeySpec::Serial { pkey_prefix: "dateSeg" },
-    tenancy: Tenancy::Owned,
     fields: &[
         Field::text("pkey").read_only().doc("Generated name"),
         Field::text("cluster").required().rules(&[Rule::Exists("tenants")]),
@@ -28,13 +27,8 @@ pub static DAY_TIMERS: Resource = Resource {
             .doc("`*` or HH:MM-HH:MM"),
         Field::text("state").read_only().doc("Maintained by the timer scheduler"),
     ],
-    slots: &[],
-    lists: &[],
-    creators: &[Creator::PLAIN],
-    writable: true,
-    routable: None,
-    undeletable: &[],
     doc: "Recurring open/closed timers, addressed by `id`.",
+    ..Resource::BASE
 };
 
 pub static HOLIDAY_TIMERS: Resource = Resource {
@@ -42,7 +36,6 @@ pub static HOLIDAY_TIMERS: Resource = Resource {
     singular: "holiday timer",
     table: "holidaytimers",
     key: KeySpec::Serial { pkey_prefix: "sched" },
-    tenancy: Tenancy::Owned,
     fields: &[
         Field::text("pkey").read_only().doc("Generated name"),
         Field::text("cluster").required().rules(&[Rule::Exists("tenants")]),
@@ -52,11 +45,6 @@ pub static HOLIDAY_TIMERS: Resource = Resource {
         Field::int("stime").rules(&[Rule::Nullable, Rule::Digits(10)]).doc("Start, epoch seconds"),
         Field::int("etime").rules(&[Rule::Nullable, Rule::Digits(10)]).doc("End, epoch seconds"),
     ],
-    slots: &[],
-    lists: &[],
-    creators: &[Creator::PLAIN],
-    writable: true,
-    routable: None,
-    undeletable: &[],
     doc: "One-off overrides of a tenant's routing between `stime` and `etime`, addressed by `id`.",
+    ..Resource::BASE
 };

@@ -13,8 +13,6 @@ pub static TRUNKS: Resource = Resource {
     name: "trunks",
     singular: "trunk",
     table: "trunks",
-    key: KeySpec::Natural("pkey"),
-    tenancy: Tenancy::Owned,
     fields: &[
         Field::text("pkey").required().create_only().rules(&[Rule::AlphaDash, Rule::Max(40)]).doc("Trunk name"),
         Field::text("cluster").required().rules(&[Rule::Exists("tenants")]),
@@ -46,13 +44,10 @@ pub static TRUNKS: Resource = Resource {
         Field::text("tag").rules(&[Rule::Nullable, Rule::AlphaNum, Rule::Max(40)]),
         Field::text("transform").rules(&[Rule::Nullable, Rule::Regex(r"^[0-9+*#X_.:\s\-]*$")]).doc("Number transforms, e.g. `44:0`"),
     ],
-    slots: &[],
-    lists: &[],
     creators: &[Creator { prepare: Some(trunk_defaults), ..Creator::PLAIN }],
-    writable: true,
     routable: Some(Routable { class: 9, group: "Trunks" }),
-    undeletable: &[],
     doc: "SIP and IAX2 trunks to carriers. Secrets are write-only.",
+    ..Resource::BASE
 };
 
 /// SARK's create defaults: peername from username, trunkname from peername, technology
@@ -82,8 +77,6 @@ pub static INBOUND_ROUTES: Resource = Resource {
     name: "inboundroutes",
     singular: "inbound route",
     table: "inboundroutes",
-    key: KeySpec::Natural("pkey"),
-    tenancy: Tenancy::Owned,
     fields: &[
         Field::text("pkey").required().create_only().rules(&[Rule::Regex(r"^\+?[A-Za-z0-9_.\[\]!\-]{1,40}$")]).doc("The DDI number or CLID pattern"),
         Field::text("carrier").required().rules(&[Rule::In(&["DiD", "CLID"])]),
@@ -103,11 +96,6 @@ pub static INBOUND_ROUTES: Resource = Resource {
         Field::text("swoclip").default("YES").rules(&[Rule::In(YES_NO)]),
         Field::text("tag").rules(&[Rule::Nullable, Rule::AlphaNum, Rule::Max(40)]),
     ],
-    slots: &[],
-    lists: &[],
-    creators: &[Creator::PLAIN],
-    writable: true,
-    routable: None,
-    undeletable: &[],
     doc: "Inbound routes: a DDI (or caller id pattern) and where its calls go when open or closed.",
+    ..Resource::BASE
 };
