@@ -22,6 +22,7 @@ use axum::Router;
 use sb_core::provisioning::Provisioning;
 use std::path::PathBuf;
 use std::sync::Arc;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 /// The largest JSON or form body accepted.
@@ -57,6 +58,7 @@ pub fn router(state: ApiState, options: &ApiOptions) -> Router {
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(middleware::from_fn(error::harden_response))
+        .layer(CatchPanicLayer::custom(error::panic_response))
         .with_state(state);
     match cors(options) {
         Some(cors) => router.layer(cors),

@@ -175,7 +175,9 @@ impl Provisioning {
     /// Changes the fields the body gives, leaving the others as they are.
     pub async fn update(&self, r: &'static Resource, actor: &Actor, key: &str, body: &Map<String, Json>) -> Result<Json> {
         actor.require_write()?;
-        if r.tenancy == Tenancy::Global {
+        // A confined key may change its tenant's items, never the tenant itself: its
+        // limits (chanmax, abstimeout) are the operator's to set.
+        if r.tenancy != Tenancy::Owned {
             actor.require_unconfined()?;
         }
         let mut tx = self.store.write().await?;
