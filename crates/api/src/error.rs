@@ -62,7 +62,13 @@ impl IntoResponse for ApiError {
                 (status, Json(json!({"message": message}))).into_response()
             }
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, Json(json!({"message": message}))).into_response(),
-            ApiError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, Json(json!({"message": message}))).into_response(),
+            ApiError::TooLarge => {
+                // The rest of the body is never read, so the connection cannot be reused:
+                // say so, or a pooled client sends its next request into a closed socket.
+                let mut response = (StatusCode::PAYLOAD_TOO_LARGE, Json(json!({"message": message}))).into_response();
+                response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+                response
+            }
             ApiError::UnsupportedMediaType(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, Json(json!({"message": message}))).into_response()
             }

@@ -112,6 +112,13 @@ fn ident(name: &str) -> Result<String> {
     }
 }
 
+/// Whether a filter can match nothing: stored text never holds NUL (validation refuses
+/// control characters), and PostgreSQL cannot even compare it, so such a filter is
+/// answered without asking the database, the same on both engines.
+fn impossible(filter: Filter<'_>) -> bool {
+    filter.iter().any(|(_, v)| matches!(v, Value::Text(s) if s.contains('\0')))
+}
+
 fn where_clause(filter: Filter<'_>, first_param: usize) -> Result<String> {
     if filter.is_empty() {
         return Ok(String::new());
@@ -172,6 +179,9 @@ pub async fn select<C: Conn + ?Sized>(
     order_by: &[&str],
     page: Page,
 ) -> Result<Vec<Record>> {
+    if impossible(filter) {
+        return Ok(Vec::new());
+    }
     let (conn, backend) = conn.parts();
     let mut sql = format!("SELECT {} FROM {}{}", select_list(columns)?, ident(table)?, where_clause(filter, 1)?);
     if !order_by.is_empty() {
@@ -205,6 +215,9 @@ pub async fn select_one<C: Conn + ?Sized>(
 
 /// Counts the rows of `table` that match `filter`.
 pub async fn count<C: Conn + ?Sized>(conn: &mut C, table: &str, filter: Filter<'_>) -> Result<i64> {
+    if impossible(filter) {
+        return Ok(0);
+    }
     let (conn, _) = conn.parts();
     let sql = format!("SELECT COUNT(*) FROM {}{}", ident(table)?, where_clause(filter, 1)?);
     let mut query = sqlx::query(&sql);
@@ -222,6 +235,9 @@ pub async fn insert<C: Conn + ?Sized>(
     values: &[(Column<'_>, Value)],
     returning: Option<&str>,
 ) -> Result<Option<i64>> {
+    if impossible(&values.iter().map(|(c, v)| (c.name, v.clone())).collect::<Vec<_>>()) {
+        return Err(Error::Config("refusing to store text containing NUL".into()));
+    }
     let (conn, _) = conn.parts();
     let names = values.iter().map(|(c, _)| ident(c.name)).collect::<Result<Vec<_>>>()?.join(", ");
     let params = (1..=values.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
@@ -252,8 +268,11 @@ pub async fn update<C: Conn + ?Sized>(
     values: &[(Column<'_>, Value)],
     filter: Filter<'_>,
 ) -> Result<u64> {
-    if values.is_empty() {
+    if values.is_empty() || impossible(filter) {
         return Ok(0);
+    }
+    if impossible(&values.iter().map(|(c, v)| (c.name, v.clone())).collect::<Vec<_>>()) {
+        return Err(Error::Config("refusing to store text containing NUL".into()));
     }
     let (conn, _) = conn.parts();
     let sets = values
@@ -278,6 +297,9 @@ pub async fn delete<C: Conn + ?Sized>(conn: &mut C, table: &str, filter: Filter<
     if filter.is_empty() {
         return Err(Error::Config(format!("refusing to delete every row of {table}")));
     }
+    if impossible(filter) {
+        return Ok(0);
+    }
     let (conn, _) = conn.parts();
     let sql = format!("DELETE FROM {}{}", ident(table)?, where_clause(filter, 1)?);
     let mut query = sqlx::query(&sql);
@@ -285,4 +307,15 @@ pub async fn delete<C: Conn + ?Sized>(conn: &mut C, table: &str, filter: Filter<
         query = bind_filter(query, value);
     }
     Ok(query.execute(&mut *conn).await?.rows_affected())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nul_makes_a_filter_impossible() {
+        assert!(impossible(&[("pkey", Value::from("10\u{0}01"))]));
+        assert!(!impossible(&[("pkey", Value::from("1001")), ("slot", Value::Int(0))]));
+    }
 }

@@ -111,17 +111,18 @@ impl Provisioning {
     /// Creates an item through `creator`.
     pub async fn create(&self, r: &'static Resource, creator: &Creator, actor: &Actor, body: &Map<String, Json>) -> Result<Created> {
         actor.require_write()?;
-        let (mut draft, mut errors) = validate::parse(r, body, Mode::Create(creator));
-        if let Some(prepare) = creator.prepare {
-            if let Err(more) = prepare(&mut draft) {
-                errors.merge(more);
-            }
-        }
         match r.tenancy {
             Tenancy::Owned => actor.require_tenant(body.get("cluster").and_then(Json::as_str).map(str::trim))?,
             Tenancy::IsTenant | Tenancy::Global => actor.require_unconfined()?,
         }
         let mut tx = self.store.write().await?;
+        let policy = super::extras::secret_policy(&mut tx).await?;
+        let (mut draft, mut errors) = validate::parse(r, body, Mode::Create(creator, policy));
+        if let Some(prepare) = creator.prepare {
+            if let Err(more) = prepare(&mut draft) {
+                errors.merge(more);
+            }
+        }
         let tenant = draft.text("cluster").map(str::to_owned);
         resolve_references(&mut tx, r, &mut draft, actor, tenant.as_deref(), None, &mut errors).await?;
         if !errors.is_empty() {
@@ -190,7 +191,21 @@ impl Provisioning {
                 actor.require_tenant(Some(new_tenant))?;
             }
         }
-        let tenant = draft.text("cluster").map(str::to_owned).or_else(|| text_of(&existing, "cluster"));
+        let old_tenant = text_of(&existing, "cluster");
+        let tenant = draft.text("cluster").map(str::to_owned).or_else(|| old_tenant.clone());
+        if r.tenancy == Tenancy::Owned && tenant != old_tenant {
+            // References are tenant-local: whatever uses this item stays behind, and what
+            // it uses must exist in the new tenant too.
+            let users = referrers(&mut tx, r, &key).await?;
+            if !users.is_empty() {
+                return Err(ProvisionError::Conflict(format!(
+                    "The {} {key} cannot move to another tenant while it is used by {}.",
+                    r.singular,
+                    users.join(", ")
+                )));
+            }
+            keep_references(&mut tx, r, &existing, &key, &mut draft).await?;
+        }
         resolve_references(&mut tx, r, &mut draft, actor, tenant.as_deref(), Some(&key), &mut errors).await?;
         if !errors.is_empty() {
             return Err(ProvisionError::Invalid(errors));
@@ -417,6 +432,32 @@ async fn unique_serial_name(tx: &mut WriteTx, r: &Resource, prefix: &str) -> Res
     Err(ProvisionError::Conflict("Could not choose a unique name; try again.".into()))
 }
 
+/// Adds the references an item keeps (those the request does not change) to the draft,
+/// so that they are checked again, e.g. against a new tenant.
+async fn keep_references(tx: &mut WriteTx, r: &Resource, existing: &Record, key: &str, draft: &mut Draft) -> Result<()> {
+    let is_reference = |f: &Field| f.class_column().is_some() || f.refers_to().is_some_and(|t| t != "tenants");
+    for field in r.fields.iter().filter(|f| is_reference(f)) {
+        if draft.get(field.name).is_none() {
+            if let Some(value) = get(existing, field.name).filter(|v| **v != Value::Null) {
+                draft.values.push((field, value.clone()));
+            }
+        }
+    }
+    let mut children = load_children(tx, r, Some(key)).await?;
+    let Some(children) = children.remove(key) else { return Ok(()) };
+    for (g, group) in r.slots.iter().enumerate() {
+        for (slot, row) in &children.slots[g] {
+            for field in group.fields.iter().filter(|f| is_reference(f)) {
+                let given = draft.slots.iter().any(|s| s.group == g && s.slot == *slot && s.field.name == field.name);
+                if let Some(value) = get(row, field.name).filter(|v| !given && **v != Value::Null) {
+                    draft.slots.push(SlotValue { group: g, slot: *slot, field, value: value.clone() });
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Checks `exists` references and resolves destinations (filling their route-class
 /// columns), adding every field that does not resolve to `errors`. References must stay
 /// within the item's tenant.
@@ -613,7 +654,10 @@ async fn referrers(tx: &mut WriteTx, r: &Resource, key: &str) -> Result<Vec<Stri
                 for row in found {
                     let parent = text_of(&row, "parent").unwrap_or_default();
                     let slot = text_of(&row, "slot").unwrap_or_default();
-                    add(other.name, parent, &format!("{}{slot}", field.name));
+                    // A menu key that repeats its own menu does not keep the menu alive.
+                    if !(other.name == r.name && parent == key) {
+                        add(other.name, parent, &format!("{}{slot}", field.name));
+                    }
                 }
             }
         }

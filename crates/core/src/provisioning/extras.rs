@@ -4,10 +4,10 @@
 use super::catalogue::{self, SYSGLOBALS};
 use super::engine::{audit, ensure_scope, record_text, render_one};
 use super::model::{Access, Field, Kind, OnCreate, Rule};
-use super::validate::parse_flat;
+use super::validate::{parse_flat, SecretPolicy};
 use super::{destination, Actor, Provisioning, Result};
 use sb_store::rows::{self, Column, Page};
-use sb_store::Value;
+use sb_store::{Conn, Value};
 use serde_json::{Map, Value as Json};
 
 /// An extension's runtime settings (SARK kept them in AstDB).
@@ -125,4 +125,11 @@ fn runtime_json(row: Option<&sb_store::Record>) -> Json {
         map.insert(field.name.into(), value);
     }
     Json::Object(map)
+}
+
+/// The secret policy the globals set (`PWDLEN`, 12 to 64; the field defaults otherwise).
+pub(crate) async fn secret_policy<C: Conn + ?Sized>(conn: &mut C) -> sb_store::Result<SecretPolicy> {
+    let row = rows::select_one(conn, "sysglobals", &[Column::text("value")], &[("name", Value::from("PWDLEN"))]).await?;
+    let len = row.and_then(|r| r.into_iter().next()).and_then(|(_, v)| v.as_text()).and_then(|t| t.parse::<usize>().ok());
+    Ok(SecretPolicy { password_len: len.filter(|n| (12..=64).contains(n)) })
 }

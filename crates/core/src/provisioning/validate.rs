@@ -18,11 +18,18 @@ pub const DEFAULT_MAX_TEXT: i64 = 255;
 /// Names a client may send back from a read without meaning to change them.
 const STAMPS: &[&str] = &["z_created", "z_updated", "z_updater"];
 
+/// What the installation says about secrets it generates (sysglobals `PWDLEN`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SecretPolicy {
+    /// Length of generated passwords, overriding each field's default.
+    pub password_len: Option<usize>,
+}
+
 /// Whether a body creates an item or updates the one at `key`.
 #[derive(Debug, Clone, Copy)]
 pub enum Mode<'a> {
-    /// Create through this creator.
-    Create(&'a Creator),
+    /// Create through this creator, generating secrets by the policy.
+    Create(&'a Creator, SecretPolicy),
     /// Update the item with this key.
     Update(&'a str),
 }
@@ -199,7 +206,7 @@ pub fn parse(resource: &Resource, body: &Map<String, Json>, mode: Mode<'_>) -> (
     let mut draft = Draft::default();
     let mut errors = FieldErrors::default();
     let presets = match mode {
-        Mode::Create(creator) => creator.presets,
+        Mode::Create(creator, _) => creator.presets,
         Mode::Update(_) => &[],
     };
     for (wire, json) in body {
@@ -254,8 +261,8 @@ pub fn parse(resource: &Resource, body: &Map<String, Json>, mode: Mode<'_>) -> (
             errors.add(wire, format!("The {} field is not a field of {}.", attribute(wire), resource.name));
         }
     }
-    if let Mode::Create(creator) = mode {
-        complete_create(resource, creator, &mut draft, &mut errors);
+    if let Mode::Create(creator, policy) = mode {
+        complete_create(resource, creator, policy, &mut draft, &mut errors);
     }
     (draft, errors)
 }
@@ -305,7 +312,7 @@ fn parse_list(resource: &Resource, index: usize, json: &Json, errors: &mut Field
     Some(items)
 }
 
-fn complete_create(resource: &Resource, creator: &Creator, draft: &mut Draft, errors: &mut FieldErrors) {
+fn complete_create(resource: &Resource, creator: &Creator, policy: SecretPolicy, draft: &mut Draft, errors: &mut FieldErrors) {
     for field in resource.fields {
         if let Some((_, value)) = creator.presets.iter().find(|(name, _)| *name == field.name) {
             draft.values.push((field, Value::Text((*value).to_owned())));
@@ -327,7 +334,7 @@ fn complete_create(resource: &Resource, creator: &Creator, draft: &mut Draft, er
             },
             OnCreate::Generate(generator) => {
                 let secret = match generator {
-                    super::model::Generator::Password(len) => secrets::password(len),
+                    super::model::Generator::Password(len) => secrets::password(policy.password_len.unwrap_or(len)),
                     super::model::Generator::Pin(len) => secrets::pin(len),
                 };
                 draft.generated.push((field.name, secret.clone()));
@@ -376,7 +383,7 @@ mod tests {
     #[test]
     fn create_names_every_bad_field_with_laravel_messages() {
         let agents = resource("agents").unwrap();
-        let (_, errors) = parse(agents, &body(json!({"pkey": "99", "name": "bad name", "queue7": "x", "passwd": 12})), Mode::Create(plain(agents)));
+        let (_, errors) = parse(agents, &body(json!({"pkey": "99", "name": "bad name", "queue7": "x", "passwd": 12})), Mode::Create(plain(agents), SecretPolicy::default()));
         let json = errors.to_json();
         assert_eq!(json["pkey"][0], "The pkey format is invalid.");
         assert_eq!(json["name"][0], "The name may only contain letters, numbers, dashes and underscores.");
@@ -390,7 +397,7 @@ mod tests {
         let tenants = resource("tenants").unwrap();
         let creator = plain(tenants);
         let ok = body(json!({"pkey": "t1", "description": "d", "chanmax": "12", "abstimeout": 60}));
-        let (draft, errors) = parse(tenants, &ok, Mode::Create(creator));
+        let (draft, errors) = parse(tenants, &ok, Mode::Create(creator, SecretPolicy::default()));
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(draft.get("chanmax"), Some(&Value::Int(12)));
         for bad in [json!("12a"), json!(1.5), json!(true), json!({"a": 1}), json!([1])] {
@@ -415,7 +422,7 @@ mod tests {
     fn create_fills_defaults_presets_and_generates_secrets_once() {
         let ext = resource("extensions").unwrap();
         let webrtc = ext.creators.iter().find(|c| c.path == Some("webrtc")).unwrap();
-        let (draft, errors) = parse(ext, &body(json!({"pkey": "1001", "cluster": "default"})), Mode::Create(webrtc));
+        let (draft, errors) = parse(ext, &body(json!({"pkey": "1001", "cluster": "default"})), Mode::Create(webrtc, SecretPolicy::default()));
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(draft.text("transport"), Some("wss"));
         assert_eq!(draft.text("device"), Some("WebRTC"));
@@ -424,8 +431,18 @@ mod tests {
         assert_eq!(*name, "passwd");
         assert_eq!(draft.text("passwd"), Some(secret.as_str()));
         assert!(secret.len() >= 12);
-        let (_, errors) = parse(ext, &body(json!({"pkey": "1001", "cluster": "default", "transport": "udp"})), Mode::Create(webrtc));
+        let (_, errors) = parse(ext, &body(json!({"pkey": "1001", "cluster": "default", "transport": "udp"})), Mode::Create(webrtc, SecretPolicy::default()));
         assert_eq!(errors.to_json()["transport"][0], "The transport field is set by this endpoint.");
+    }
+
+    #[test]
+    fn the_policy_sets_generated_password_length() {
+        let ext = resource("extensions").unwrap();
+        let creator = ext.creators.iter().find(|c| c.path == Some("unprovisioned")).unwrap();
+        let policy = SecretPolicy { password_len: Some(32) };
+        let (draft, errors) = parse(ext, &body(json!({"pkey": "1001", "cluster": "default"})), Mode::Create(creator, policy));
+        assert!(errors.is_empty());
+        assert_eq!(draft.text("passwd").map(str::len), Some(32));
     }
 
     #[test]
