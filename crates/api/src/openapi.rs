@@ -127,7 +127,8 @@ fn resource_schema(r: &Resource) -> Value {
         props.insert(stamp.into(), json!({"type": "string", "readOnly": true, "nullable": true}));
     }
     let required: Vec<&str> = r.fields.iter().filter(|f| matches!(f.create, OnCreate::Required)).map(|f| f.name).collect();
-    json!({"type": "object", "description": r.doc, "properties": props, "required": required})
+    // Unknown fields are refused (422), so the description says so.
+    json!({"type": "object", "description": r.doc, "properties": props, "required": required, "additionalProperties": false})
 }
 
 fn errors(extra: &[(&str, &str)]) -> Value {
@@ -225,13 +226,13 @@ fn add_special(paths: &mut Map<String, Value>, schemas: &mut Map<String, Value>)
     for f in SYSGLOBALS {
         globals.insert(f.name.into(), field_schema(f));
     }
-    schemas.insert("Sysglobals".into(), json!({"type": "object", "properties": globals}));
+    schemas.insert("Sysglobals".into(), json!({"type": "object", "properties": globals, "additionalProperties": false}));
     let mut runtime = Map::new();
     for f in sb_core::provisioning::RUNTIME_FIELDS {
         runtime.insert(f.name.into(), field_schema(f));
     }
-    schemas.insert("Runtime".into(), json!({"type": "object", "properties": runtime}));
-    schemas.insert("CosLink".into(), json!({"type": "object", "properties": {"IPphone_pkey": {"type": "string"}, "COS_pkey": {"type": "string"}}, "required": ["IPphone_pkey", "COS_pkey"]}));
+    schemas.insert("Runtime".into(), json!({"type": "object", "properties": runtime, "additionalProperties": false}));
+    schemas.insert("CosLink".into(), json!({"type": "object", "properties": {"IPphone_pkey": {"type": "string"}, "COS_pkey": {"type": "string"}}, "required": ["IPphone_pkey", "COS_pkey"], "additionalProperties": false}));
     let sys = json!({"$ref": "#/components/schemas/Sysglobals"});
     let rt = json!({"$ref": "#/components/schemas/Runtime"});
     let link = json!({"$ref": "#/components/schemas/CosLink"});
