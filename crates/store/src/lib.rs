@@ -10,12 +10,14 @@ mod backend;
 mod error;
 mod keys;
 mod migrate;
+mod registrations;
 pub mod rows;
 
 pub use audit::{AuditEntry, AuditQuery};
 pub use backend::Backend;
 pub use error::{Error, Result};
 pub use keys::{ApiKeyRecord, NewApiKey};
+pub use registrations::StoredBinding;
 pub use rows::{Column, ColumnType, Filter, Page, Record, Value};
 
 use sqlx::any::{AnyPoolOptions, AnyConnectOptions};

@@ -10,6 +10,7 @@ use std::borrow::Cow;
 /// (version, description, template) for every migration, oldest first.
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "provisioning schema", include_str!("migrations/0001_provisioning.sql")),
+    (2, "registrar bindings", include_str!("migrations/0002_registrations.sql")),
 ];
 
 pub(crate) async fn run(pool: &sqlx::AnyPool, backend: Backend) -> Result<()> {
