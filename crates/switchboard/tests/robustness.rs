@@ -219,23 +219,8 @@ async fn populate(s: &Server) -> Vec<String> {
     s.put_json("sysglobals", &json!({"LANGUAGE": "de", "SYSPASS": "SysPass99887766"})).await.expect(200);
     s.upload_greeting("usergreeting0001.wav", "audio/wav", wav_bytes()).await.expect(201);
 
-    let mut paths: Vec<String> = [
-        "tenants",
-        "extensions",
-        "trunks",
-        "inboundroutes",
-        "routes",
-        "ringgroups",
-        "queues",
-        "agents",
-        "ivrs",
-        "daytimers",
-        "holidaytimers",
-        "cosrules",
-        "customapps",
-        "templates",
-    ]
-    .iter()
+    let mut paths: Vec<String> = RESOURCES
+        .iter()
     .map(|r| (*r).to_owned())
     .collect();
     for item in [

@@ -7,23 +7,6 @@ use common::*;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-/// Every catalogue resource, as the API names it.
-const RESOURCES: &[&str] = &[
-    "tenants",
-    "extensions",
-    "trunks",
-    "inboundroutes",
-    "routes",
-    "ringgroups",
-    "queues",
-    "agents",
-    "ivrs",
-    "daytimers",
-    "holidaytimers",
-    "cosrules",
-    "customapps",
-    "templates",
-];
 
 /// Routes that must exist whatever the OpenAPI document says.
 const KNOWN_ROUTES: &[(&str, &str)] = &[

@@ -175,16 +175,7 @@ impl Provisioning {
 
     /// Changes the fields the body gives, leaving the others as they are.
     pub async fn update(&self, r: &'static Resource, actor: &Actor, key: &str, body: &Map<String, Json>) -> Result<Json> {
-        actor.require_write()?;
-        // A confined key may change its tenant's items, never the tenant itself: its
-        // limits (chanmax, abstimeout) are the operator's to set.
-        if r.tenancy != Tenancy::Owned {
-            actor.require_unconfined()?;
-        }
-        let mut tx = self.store.write().await?;
-        let existing = load(&mut tx, r, key).await?;
-        check_scope(r, actor, &existing)?;
-        let key = text_of(&existing, r.key_name()).unwrap_or_else(|| key.to_owned());
+        let (mut tx, existing, key) = self.open_existing(r, actor, key).await?;
         let (mut draft, mut errors) = validate::parse(r, body, Mode::Update(&key));
         if r.tenancy == Tenancy::Owned {
             if let Some(new_tenant) = body.get("cluster").and_then(Json::as_str).map(str::trim) {
@@ -229,14 +220,7 @@ impl Provisioning {
 
     /// Deletes an item, refusing while anything still refers to it.
     pub async fn delete(&self, r: &'static Resource, actor: &Actor, key: &str) -> Result<()> {
-        actor.require_write()?;
-        if r.tenancy != Tenancy::Owned {
-            actor.require_unconfined()?;
-        }
-        let mut tx = self.store.write().await?;
-        let existing = load(&mut tx, r, key).await?;
-        check_scope(r, actor, &existing)?;
-        let key = text_of(&existing, r.key_name()).unwrap_or_else(|| key.to_owned());
+        let (mut tx, existing, key) = self.open_existing(r, actor, key).await?;
         if r.undeletable.contains(&key.as_str()) {
             return Err(ProvisionError::Conflict(format!("The {} {key} cannot be deleted.", r.singular)));
         }
@@ -264,6 +248,24 @@ impl Provisioning {
         audit(&mut tx, actor, "delete", r.name, &key, tenant, Some(before), None).await?;
         tx.commit().await?;
         Ok(())
+    }
+}
+
+impl Provisioning {
+    /// The start of every change to an existing item: a write transaction, the item, and
+    /// its canonical key, once the actor is known to be allowed to change it. A confined
+    /// key may change its tenant's items, never tenants or system-wide items: a tenant's
+    /// limits (chanmax, abstimeout) are the operator's to set.
+    async fn open_existing(&self, r: &Resource, actor: &Actor, key: &str) -> Result<(WriteTx, Record, String)> {
+        actor.require_write()?;
+        if r.tenancy != Tenancy::Owned {
+            actor.require_unconfined()?;
+        }
+        let mut tx = self.store.write().await?;
+        let existing = load(&mut tx, r, key).await?;
+        check_scope(r, actor, &existing)?;
+        let key = text_of(&existing, r.key_name()).unwrap_or_else(|| key.to_owned());
+        Ok((tx, existing, key))
     }
 }
 

@@ -30,6 +30,24 @@ const START_TIMEOUT: Duration = Duration::from_secs(20);
 /// The line the binary prints once its HTTP listener is bound.
 const LISTENING: &str = "switchboard: http listening on ";
 
+/// Every catalogue resource, as the API names it.
+pub const RESOURCES: &[&str] = &[
+    "tenants",
+    "extensions",
+    "trunks",
+    "inboundroutes",
+    "routes",
+    "ringgroups",
+    "queues",
+    "agents",
+    "ivrs",
+    "daytimers",
+    "holidaytimers",
+    "cosrules",
+    "customapps",
+    "templates",
+];
+
 /// The environment variable naming the PostgreSQL superuser URL.
 pub const POSTGRES_ENV: &str = "SWITCHBOARD_TEST_POSTGRES";
 
