@@ -2,5 +2,8 @@
 //!
 //! - [`message`]: parsing and building SIP messages; the one module that touches the
 //!   parser crate, so it can be swapped without the rest noticing.
+//! - [`auth`]: server-side digest authentication (RFC 3261 §22, RFC 7616, RFC 8760),
+//!   sans-IO: stateless nonces, replay protection, challenges and verification.
 
+pub mod auth;
 pub mod message;
