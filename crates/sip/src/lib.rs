@@ -4,6 +4,9 @@
 //!   parser crate, so it can be swapped without the rest noticing.
 //! - [`auth`]: server-side digest authentication (RFC 3261 §22, RFC 7616, RFC 8760),
 //!   sans-IO: stateless nonces, replay protection, challenges and verification.
+//! - [`transaction`]: the four RFC 3261 §17 transaction state machines (with RFC 6026),
+//!   sans-IO: fed bytes and instants, they answer what to send and when to wake them.
 
 pub mod auth;
 pub mod message;
+pub mod transaction;
