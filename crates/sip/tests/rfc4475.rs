@@ -71,7 +71,8 @@ const EXPECTED: &[(&str, Want)] = &[
     ("cparam02", Accept),
     ("regescrt", Accept),
     ("sdp01", Reject(406)),
-    // RFC 2543 syntax: accepted, matched by the RFC 2543 rules.
+    // RFC 2543 syntax: well-formed, so the message layer accepts it. (Transaction
+    // matching without a branch cookie is not supported yet.)
     ("inv2543", Accept),
 ];
 

@@ -140,8 +140,9 @@ pub fn check_request(request: &Request, policy: &ServerPolicy) -> Option<Rejecti
         return Some(reject(request, 416, "Unsupported URI Scheme", None));
     }
     // A branch that is only the cookie claims RFC 3261 matching but gives no identifier
-    // (RFC 4475 §3.2.1). A branch without the cookie is RFC 2543 style and is matched the
-    // old way by the transaction layer.
+    // (RFC 4475 §3.2.1). A branch without the cookie is RFC 2543 style: well-formed, so it
+    // passes here; matching such requests (RFC 3261 §17.2.3 fallback) is the transaction
+    // dispatcher's decision, and `TransactionKey` does not support it yet.
     if let Some(Ok(via)) = request.headers.typed::<Via>() {
         if via.branch().is_some_and(|b| b.eq_ignore_ascii_case(MAGIC_COOKIE)) {
             return Some(reject(request, 400, "Bad Request (missing transaction identifier)", None));
