@@ -1179,9 +1179,12 @@ async fn extension_runtime_settings() {
         s.put_json("extensions/9999/runtime", &json!({"cfim": "1"})).await.expect(404);
         s.put_json("extensions/1001/runtime", &json!({"cfim": null})).await.expect(204);
         assert_eq!(s.get("extensions/1001/runtime").await["cfim"], Value::Null);
-        // Runtime settings go with their extension.
+        // Runtime settings go with their extension: a new 1001 does not inherit them.
+        s.put_json("extensions/1001/runtime", &json!({"cfim": "07700900001"})).await.expect(204);
         s.delete("extensions/1001").await.expect(204);
         s.get("extensions/1001/runtime").await.expect(404);
+        s.post_json("extensions/unprovisioned", &json!({"pkey": "1001", "cluster": "default"})).await.expect(200);
+        assert_eq!(s.get("extensions/1001/runtime").await.expect(200)["cfim"], Value::Null, "runtime outlived its extension");
     }
 }
 
