@@ -179,6 +179,40 @@ pub async fn select<C: Conn + ?Sized>(
     order_by: &[&str],
     page: Page,
 ) -> Result<Vec<Record>> {
+    select_locked(conn, table, columns, filter, order_by, page, None).await
+}
+
+/// How a write transaction holds a row it read, until it ends (PostgreSQL row locks;
+/// SQLite already runs one writer at a time).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowLock {
+    /// The row may not be changed or deleted: what a write refers to stays there.
+    Share,
+    /// The row is this transaction's alone: what it is about to change or delete.
+    Update,
+}
+
+/// Reads the one row of `table` that matches `filter`, holding it with `lock`.
+pub async fn select_one_locked<C: Conn + ?Sized>(
+    conn: &mut C,
+    table: &str,
+    columns: &[Column<'_>],
+    filter: Filter<'_>,
+    lock: RowLock,
+) -> Result<Option<Record>> {
+    let mut rows = select_locked(conn, table, columns, filter, &[], Page { limit: Some(1), offset: 0 }, Some(lock)).await?;
+    Ok(rows.pop())
+}
+
+async fn select_locked<C: Conn + ?Sized>(
+    conn: &mut C,
+    table: &str,
+    columns: &[Column<'_>],
+    filter: Filter<'_>,
+    order_by: &[&str],
+    page: Page,
+    lock: Option<RowLock>,
+) -> Result<Vec<Record>> {
     if impossible(filter) {
         return Ok(Vec::new());
     }
@@ -193,6 +227,11 @@ pub async fn select<C: Conn + ?Sized>(
         (None, Backend::Sqlite) if page.offset > 0 => sql.push_str(&format!(" LIMIT -1 OFFSET {}", page.offset)),
         (None, Backend::Postgres) if page.offset > 0 => sql.push_str(&format!(" OFFSET {}", page.offset)),
         (None, _) => {}
+    }
+    match (lock, backend) {
+        (Some(RowLock::Share), Backend::Postgres) => sql.push_str(" FOR SHARE"),
+        (Some(RowLock::Update), Backend::Postgres) => sql.push_str(" FOR UPDATE"),
+        _ => {}
     }
     let mut query = sqlx::query(&sql);
     for (_, value) in filter {

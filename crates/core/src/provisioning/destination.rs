@@ -3,7 +3,7 @@
 
 use super::catalogue::{resource, RESOURCES};
 use super::model::Tenancy;
-use sb_store::rows::{self, Column};
+use sb_store::rows::{self, Column, RowLock};
 use sb_store::{Conn, Value};
 
 /// Destinations that are not items: SARK's fixed names and their route classes.
@@ -26,19 +26,21 @@ pub struct Resolved {
     pub tenant: Option<String>,
 }
 
-/// Resolves `name` to its route class, or `None` when nothing has that name.
+/// Resolves `name` to its route class, or `None` when nothing has that name. Called in a
+/// write transaction, it holds the target until that transaction ends (see
+/// [`rows::select_one_locked`]), so a destination cannot vanish under the write.
 pub async fn resolve<C: Conn + ?Sized>(conn: &mut C, name: &str) -> sb_store::Result<Option<Resolved>> {
     if let Some((_, class)) = SPECIAL.iter().find(|(n, _)| *n == name) {
         return Ok(Some(Resolved { class: *class, tenant: None }));
     }
-    let found = rows::select_one(conn, "directory", &[Column::text("resource")], &[("name", Value::from(name))]).await?;
+    let found = rows::select_one_locked(conn, "directory", &[Column::text("resource")], &[("name", Value::from(name))], RowLock::Share).await?;
     let Some(kind) = found.and_then(|r| r.into_iter().next()).and_then(|(_, v)| v.as_text()) else {
         return Ok(None);
     };
     let Some(target) = resource(&kind) else { return Ok(None) };
     let Some(routable) = target.routable else { return Ok(None) };
     let tenant = if target.tenancy == Tenancy::Owned {
-        let row = rows::select_one(conn, target.table, &[Column::text("cluster")], &[(target.key_name(), Value::from(name))]).await?;
+        let row = rows::select_one_locked(conn, target.table, &[Column::text("cluster")], &[(target.key_name(), Value::from(name))], RowLock::Share).await?;
         row.and_then(|r| r.into_iter().next()).and_then(|(_, v)| v.as_text())
     } else {
         None

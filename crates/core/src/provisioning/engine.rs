@@ -7,7 +7,7 @@ use super::draft::{Draft, SlotValue};
 use super::model::{Access, Creator, Field, KeySpec, ListField, Resource, Rule, SlotGroup, Tenancy, AUDIT_STAMPS};
 use super::validate::{self, Mode};
 use super::{Actor, FieldErrors, ProvisionError, Result};
-use sb_store::rows::{self, Column, Page};
+use sb_store::rows::{self, Column, Page, RowLock};
 use sb_store::{AuditEntry, Conn, Record, Store, Value, WriteTx};
 use serde_json::{Map, Value as Json};
 use std::collections::HashMap;
@@ -233,13 +233,8 @@ impl Provisioning {
             )));
         }
         let before = read_back(&mut tx, r, &existing).await?;
-        for group in r.slots {
-            rows::delete(&mut tx, group.table, &[("parent", Value::from(key.as_str()))]).await?;
-        }
-        for list in r.lists {
-            rows::delete(&mut tx, list.table, &[("parent", Value::from(key.as_str()))]).await?;
-        }
-        delete_dependents(&mut tx, r, &key).await?;
+        // Child rows (slots, lists, runtime settings, CoS links) go by the schema's
+        // ON DELETE CASCADE, in the same transaction.
         rows::delete(&mut tx, r.table, &[key_filter(r, &key)?]).await?;
         if r.routable.is_some() {
             rows::delete(&mut tx, "directory", &[("name", Value::from(key.as_str()))]).await?;
@@ -262,24 +257,13 @@ impl Provisioning {
             actor.require_unconfined()?;
         }
         let mut tx = self.store.write().await?;
-        let existing = load(&mut tx, r, key).await?;
+        // Held until commit, so a racing write that refers to this item either waits and
+        // finds it gone, or commits first and is seen by the referrer check.
+        let existing = load_locked(&mut tx, r, key, Some(RowLock::Update)).await?;
         check_scope(r, actor, &existing)?;
         let key = text_of(&existing, r.key_name()).unwrap_or_else(|| key.to_owned());
         Ok((tx, existing, key))
     }
-}
-
-/// Rows that belong to an item without being referrers: they go with it.
-async fn delete_dependents(tx: &mut WriteTx, r: &Resource, key: &str) -> Result<()> {
-    if r.name == "extensions" {
-        for table in ["extension_runtime"] {
-            rows::delete(tx, table, &[("pkey", Value::from(key))]).await?;
-        }
-        for table in ["cosopens", "coscloses"] {
-            rows::delete(tx, table, &[("IPphone_pkey", Value::from(key))]).await?;
-        }
-    }
-    Ok(())
 }
 
 /// Marks the secrets a change set, so the audit log shows that they changed, never what to.
@@ -334,10 +318,17 @@ fn key_filter(r: &Resource, key: &str) -> Result<(&'static str, Value)> {
 
 /// Loads the main row of an item, or answers 404.
 async fn load<C: Conn + ?Sized>(conn: &mut C, r: &Resource, key: &str) -> Result<Record> {
+    load_locked(conn, r, key, None).await
+}
+
+/// Loads the main row of an item, held with `lock` until the transaction ends.
+async fn load_locked<C: Conn + ?Sized>(conn: &mut C, r: &Resource, key: &str, lock: Option<RowLock>) -> Result<Record> {
     let filter = [key_filter(r, key)?];
-    rows::select_one(conn, r.table, &r.columns(), &filter)
-        .await?
-        .ok_or_else(|| ProvisionError::NotFound(format!("No {} {key}.", r.singular)))
+    let row = match lock {
+        Some(lock) => rows::select_one_locked(conn, r.table, &r.columns(), &filter, lock).await?,
+        None => rows::select_one(conn, r.table, &r.columns(), &filter).await?,
+    };
+    row.ok_or_else(|| ProvisionError::NotFound(format!("No {} {key}.", r.singular)))
 }
 
 /// Confined actors see only their tenant's items; touching another's is forbidden.
@@ -539,7 +530,7 @@ async fn reference_ok(
             Rule::Exists(target_name) => {
                 let Some(target) = super::catalogue::resource(target_name) else { return Ok(Reference::Invalid) };
                 let Ok(filter) = key_filter(target, text) else { return Ok(Reference::Invalid) };
-                let Some(row) = rows::select_one(tx, target.table, &target.columns(), &[filter]).await? else {
+                let Some(row) = rows::select_one_locked(tx, target.table, &target.columns(), &[filter], RowLock::Share).await? else {
                     // An item may refer to itself only once it exists.
                     return Ok(if self_key == Some(text) && target.name == r.name { Reference::Ok } else { Reference::Invalid });
                 };
