@@ -107,6 +107,7 @@ pub struct Authenticator {
     issuer: NonceIssuer,
     counts: NonceCounts,
     allow_rfc2069: bool,
+    md5_first: bool,
 }
 
 impl Authenticator {
@@ -116,7 +117,7 @@ impl Authenticator {
         check_quotable(realm, "realm")?;
         let issuer = NonceIssuer::new(secret).with_realm(realm);
         let counts = NonceCounts::new(DEFAULT_MAX_NONCES, issuer.lifetime_secs());
-        Ok(Self { issuer, counts, allow_rfc2069: true })
+        Ok(Self { issuer, counts, allow_rfc2069: true, md5_first: false })
     }
 
     /// The same authenticator with nonces living `secs` seconds (a construction-time
@@ -149,12 +150,21 @@ impl Authenticator {
         &self.issuer
     }
 
-    /// Challenges with a fresh nonce, SHA-256 first then MD5 (RFC 8760 §2.3); one header
-    /// field each. `stale` is [`Verdict::stale`] of the refused attempt, if any.
+    /// The same authenticator, listing the MD5 challenge before the SHA-256 one. RFC 8760
+    /// §2.3 prefers SHA-256 first, and a conforming client skips algorithms it lacks; but
+    /// some clients (SIPp 3.x, older phones) answer the first challenge whatever it is.
+    pub fn with_md5_first(mut self, md5_first: bool) -> Self {
+        self.md5_first = md5_first;
+        self
+    }
+
+    /// Challenges with a fresh nonce, SHA-256 first then MD5 (RFC 8760 §2.3) unless
+    /// [`with_md5_first`](Self::with_md5_first); one header field each. `stale` is
+    /// [`Verdict::stale`] of the refused attempt, if any.
     pub fn challenges(&self, now_unix_secs: u64, stale: bool) -> [Challenge; 2] {
         let nonce = self.issuer.issue(now_unix_secs);
-        [Algorithm::Sha256, Algorithm::Md5]
-            .map(|alg| Challenge::trusted(self.issuer.realm(), &nonce, alg).with_stale(stale))
+        let order = if self.md5_first { [Algorithm::Md5, Algorithm::Sha256] } else { [Algorithm::Sha256, Algorithm::Md5] };
+        order.map(|alg| Challenge::trusted(self.issuer.realm(), &nonce, alg).with_stale(stale))
     }
 
     /// Verify `creds` sent with a request of `method` by the user `username` whose secret is

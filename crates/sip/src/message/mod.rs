@@ -4,10 +4,17 @@
 //! rest of Switchboard uses the types re-exported here and the functions below, so the
 //! parser can be replaced by editing this folder alone.
 
+mod fields;
 mod inbound;
 mod respond;
 mod salvage;
 
+pub use fields::{
+    build_header, call_id, contacts, cseq, expires, from, header, header_all, parse_uri, record_route, stamp_top_via, to, top_via,
+    Contacts, NameAddr, ViaHop,
+};
 pub use inbound::{check_request, parse, read_datagram, Inbound, Rejection, ServerPolicy};
-pub use respond::{encode, response_to};
-pub use sipx_sip::{HeaderName, Headers, Limits, Message, Method, Request, Response, Scheme, StatusCode, Uri};
+pub use respond::{encode, encode_request, response_to, Reply};
+pub use sipx_sip::{
+    Header, HeaderName, Headers, Limits, Message, Method, Request, RequestBuilder, Response, ResponseBuilder, Scheme, StatusCode, Uri,
+};

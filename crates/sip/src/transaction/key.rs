@@ -95,6 +95,13 @@ impl TransactionKey {
         Ok(TransactionKey { role, branch, sent_by, method: method.to_owned() })
     }
 
+    /// The key of the transaction with the same branch and sent-by but another method: the
+    /// INVITE a CANCEL names (§9.2), for instance.
+    pub fn with_method(&self, method: &str) -> TransactionKey {
+        let method = if method == "ACK" { "INVITE" } else { method };
+        TransactionKey { method: method.to_owned(), ..self.clone() }
+    }
+
     /// Client or server.
     pub fn role(&self) -> Role {
         self.role

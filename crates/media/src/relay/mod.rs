@@ -1,0 +1,247 @@
+//! The RTP/RTCP relay of a B2BUA: each call gets a [`Relay`], a pair of sockets towards each
+//! phone, and what one phone sends is forwarded to the other, untouched.
+//!
+//! Destinations are learnt by symmetric latching (RFC 4961; `rtp_symmetric` in Asterisk,
+//! what rtpengine does by default): a phone behind NAT advertises a private address in
+//! its SDP, but the source address of its packets is the one that reaches it, so that
+//! is where we send. The SDP address ([`Relay::set_remote`]) is only used until the phone
+//! has sent something.
+//!
+//! - [`MediaEngine`]: owns the port range and the counters; hands out relays.
+//! - [`Relay`]: one call's relay; dropping it stops forwarding and frees its ports.
+//!
+//! The hot path only forwards: no allocation, lock or log per packet. The sans-IO parts
+//! (latching decisions, packet checks) live apart from the sockets so they can be tested
+//! without them.
+
+mod forward;
+mod latch;
+mod packet;
+mod ports;
+
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use thiserror::Error;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use forward::{Forwarder, Leg, Remotes};
+use ports::PortPool;
+
+/// The UDP ports relays may use, both ends inclusive. Each relay side takes an even port
+/// for RTP and the odd one above it for RTCP (RFC 3550 §11), so only even ports whose odd
+/// neighbour is in the range are used, and never port 0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PortRange {
+    /// The lowest port.
+    pub start: u16,
+    /// The highest port.
+    pub end: u16,
+}
+
+/// How a [`MediaEngine`] binds its sockets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MediaConfig {
+    /// The local address every relay socket binds to. With an unspecified address
+    /// (`0.0.0.0`) the caller must advertise a reachable one in the SDP itself.
+    pub bind: IpAddr,
+    /// The ports relays take their sockets from.
+    pub ports: PortRange,
+}
+
+/// One of the two parties of a relayed call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Side {
+    /// One leg of the call, conventionally the caller's.
+    A,
+    /// The other leg.
+    B,
+}
+
+impl Side {
+    /// The other side.
+    pub fn other(self) -> Side {
+        match self {
+            Side::A => Side::B,
+            Side::B => Side::A,
+        }
+    }
+
+    /// This side's index in per-side arrays.
+    fn index(self) -> usize {
+        match self {
+            Side::A => 0,
+            Side::B => 1,
+        }
+    }
+}
+
+/// Why a relay could not be set up.
+#[derive(Debug, Error)]
+pub enum MediaError {
+    /// Every port pair of the range is in use by us or refused by the OS.
+    #[error("no free RTP/RTCP port pair left in {start}-{end}")]
+    PortsExhausted {
+        /// The range's first port.
+        start: u16,
+        /// The range's last port.
+        end: u16,
+    },
+    /// A socket could not be set up, for another reason than its port being taken (the
+    /// bind address is not ours, the runtime refused to register it, …).
+    #[error("cannot set up a media socket on {addr}: {source}")]
+    Socket {
+        /// The address being bound.
+        addr: SocketAddr,
+        /// What the operating system or runtime said.
+        #[source]
+        source: io::Error,
+    },
+}
+
+/// A snapshot of a [`MediaEngine`]'s counters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct MediaStats {
+    /// Relays whose forwarding has not stopped yet. A dropped relay stops at the runtime's
+    /// next turn, and only then leaves this count and frees its ports.
+    pub active_relays: usize,
+    /// UDP ports held by active relays (4 per relay).
+    pub ports_in_use: usize,
+    /// Packets forwarded since the engine was created.
+    pub packets_forwarded: u64,
+    /// Packets received but not forwarded: malformed, from an unexpected source, with
+    /// nowhere to go yet, or refused by the socket.
+    pub packets_dropped: u64,
+}
+
+/// Hands out relays; cheap to clone; shared by all calls.
+#[derive(Debug, Clone)]
+pub struct MediaEngine {
+    /// Where sockets bind.
+    bind: IpAddr,
+    /// The free and used port pairs.
+    pool: Arc<PortPool>,
+    /// What [`MediaEngine::stats`] reports.
+    counters: Arc<Counters>,
+}
+
+impl MediaEngine {
+    /// An engine for `config`. It binds nothing until asked for a relay; a range without
+    /// a single even/odd pair makes every [`MediaEngine::relay`] fail.
+    pub fn new(config: MediaConfig) -> MediaEngine {
+        MediaEngine {
+            bind: config.bind,
+            pool: Arc::new(PortPool::new(config.ports)),
+            counters: Arc::new(Counters::default()),
+        }
+    }
+
+    /// Binds an RTP and an RTCP socket for each side (4 UDP sockets) from the range,
+    /// skipping ports the OS refuses, and starts forwarding between them.
+    pub async fn relay(&self) -> Result<Relay, MediaError> {
+        let a = Leg::bind(&self.pool, self.bind)?;
+        let b = Leg::bind(&self.pool, self.bind)?;
+        let local = [a.local(), b.local()];
+        let (remotes, receiver) = watch::channel(Remotes::default());
+        let forwarder = Forwarder::new(a, b, receiver, Arc::clone(&self.counters));
+        let task = tokio::spawn(forwarder.run());
+        Ok(Relay {
+            local,
+            remotes,
+            task,
+        })
+    }
+
+    /// The engine's counters now.
+    pub fn stats(&self) -> MediaStats {
+        MediaStats {
+            active_relays: self.counters.active_relays.load(Ordering::Relaxed),
+            ports_in_use: self.pool.ports_in_use(),
+            packets_forwarded: self.counters.forwarded.load(Ordering::Relaxed),
+            packets_dropped: self.counters.dropped.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// One call's relay: what arrives on side A's socket goes out of side B's socket to B's
+/// remote, and vice versa. Dropping it stops the forwarding and frees the ports.
+#[derive(Debug)]
+pub struct Relay {
+    /// The RTP address of each side's socket, by [`Side::index`].
+    local: [SocketAddr; 2],
+    /// The SDP addresses, read by the forwarding task when they change.
+    remotes: watch::Sender<Remotes>,
+    /// The forwarding task, which owns the sockets and the port leases.
+    task: JoinHandle<()>,
+}
+
+impl Relay {
+    /// The RTP address to advertise in the SDP sent towards `side`; RTCP is on the port
+    /// above it.
+    pub fn local(&self, side: Side) -> SocketAddr {
+        self.local[side.index()]
+    }
+
+    /// Where to send towards `side` until it has sent us a packet: the RTP address from
+    /// that side's SDP (its RTCP is assumed on the port above, RFC 3605's default). Call it
+    /// again on each re-INVITE. An unspecified address or port 0 (a hold, a rejected
+    /// stream) clears it, since there is nowhere to send; a latched address is kept.
+    pub fn set_remote(&self, side: Side, rtp: SocketAddr) {
+        let usable = (!rtp.ip().is_unspecified() && rtp.port() != 0).then_some(rtp);
+        self.remotes
+            .send_modify(|remotes| remotes[side.index()] = usable);
+    }
+}
+
+impl Drop for Relay {
+    /// Stops the forwarding task; its sockets close and its ports return to the pool as
+    /// the runtime drops it.
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// The engine-wide counters, shared by every forwarding task.
+#[derive(Debug, Default)]
+struct Counters {
+    /// Forwarding tasks alive, maintained by [`ActiveRelay`].
+    active_relays: AtomicUsize,
+    /// Packets forwarded.
+    forwarded: AtomicU64,
+    /// Packets dropped.
+    dropped: AtomicU64,
+}
+
+impl Counters {
+    /// Adds one batch of packets; a forwarding task calls this once per wake-up rather than
+    /// per packet, so tasks on different cores fight over these cache lines less.
+    fn record(&self, forwarded: u64, dropped: u64) {
+        if forwarded != 0 {
+            self.forwarded.fetch_add(forwarded, Ordering::Relaxed);
+        }
+        if dropped != 0 {
+            self.dropped.fetch_add(dropped, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Counts one forwarding task in [`Counters::active_relays`] for as long as it lives.
+#[derive(Debug)]
+struct ActiveRelay(Arc<Counters>);
+
+impl ActiveRelay {
+    /// Counts a new task.
+    fn new(counters: Arc<Counters>) -> ActiveRelay {
+        counters.active_relays.fetch_add(1, Ordering::Relaxed);
+        ActiveRelay(counters)
+    }
+}
+
+impl Drop for ActiveRelay {
+    fn drop(&mut self) {
+        self.0.active_relays.fetch_sub(1, Ordering::Relaxed);
+    }
+}
