@@ -10,11 +10,10 @@ mod greetings;
 mod openapi;
 mod resources;
 mod special;
-mod throttle;
 
-pub use auth::{hash_secret, ApiKey, Authenticator};
+pub use auth::{hash_secret, require_key, ApiKey, Authenticator};
 pub use error::ApiError;
-pub use throttle::{Throttle, ThrottlePolicy};
+pub use sb_core::throttle::{Throttle, ThrottlePolicy};
 
 use axum::http::{header, HeaderValue, Method};
 use axum::middleware;

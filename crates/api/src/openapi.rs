@@ -258,6 +258,7 @@ fn add_special(paths: &mut Map<String, Value>, schemas: &mut Map<String, Value>)
                                {"name": "resource", "in": "query", "schema": {"type": "string"}}, {"name": "cluster", "in": "query", "schema": {"type": "string"}}],
                 "responses": with(errors(&[]), "200", "Entries", Some(json!({"type": "array", "items": {"type": "object"}})))},
     }));
+    add_logs(paths, schemas);
     for kind in ["cosopens", "coscloses"] {
         let tag = [kind];
         paths.insert(format!("/{kind}"), json!({
@@ -290,6 +291,50 @@ fn add_special(paths: &mut Map<String, Value>, schemas: &mut Map<String, Value>)
         "get": {"tags": ["greetings"], "summary": "Download a greeting", "operationId": "get_greeting",
                 "responses": with(errors(&[("404", "No such greeting")]), "200", "The file", None)},
         "delete": {"tags": ["greetings"], "summary": "Delete a greeting", "operationId": "delete_greeting", "responses": with(errors(&[("404", "No such greeting")]), "204", "Deleted", None)},
+    }));
+}
+
+/// `/logs` and the call detail records under it; the fields are Asterisk's CDR columns.
+fn add_logs(paths: &mut Map<String, Value>, schemas: &mut Map<String, Value>) {
+    let text = |d: &str| json!({"type": "string", "description": d});
+    let int = |d: &str| json!({"type": "integer", "description": d});
+    let time = |d: &str| json!({"type": "string", "format": "date-time", "description": format!("{d} (UTC, milliseconds)")});
+    let disposition = json!({"type": "string", "enum": sb_core::cdr::Disposition::ALL.map(|d| d.as_str()), "description": "How the call ended"});
+    let mut answer = time("When it was answered; null when nobody answered");
+    answer["nullable"] = json!(true);
+    let fields = json!({
+        "id": int("Sequence number"), "uniqueid": text("The channel's unique id"), "linkedid": text("The unique id shared by every leg of the call"),
+        "cluster": text("The tenant"), "calldate": time("When the call started"), "answer": answer, "end": time("When it ended"),
+        "clid": text("Caller id"), "src": text("Calling number"), "dst": text("Dialled destination"), "dcontext": text("Context of the destination"),
+        "channel": text("Calling channel"), "dstchannel": text("Called channel"), "lastapp": text("Last application"), "lastdata": text("Its arguments"),
+        "duration": int("Whole seconds from start to end"), "billsec": int("Whole seconds from answer to end; 0 when unanswered"),
+        "disposition": disposition, "hangupcause": int("Q.850 cause"), "hangupsource": text("Who hung up (a channel)"),
+        "accountcode": text("Account code"), "userfield": text("Free text"),
+    });
+    let required: Vec<&String> = fields.as_object().map(|f| f.keys().collect()).unwrap_or_default();
+    schemas.insert(
+        "Cdr".into(),
+        json!({"type": "object", "description": "A call detail record, with Asterisk's CDR field names", "properties": fields, "required": required}),
+    );
+    let list = json!({"type": "array", "items": {"$ref": "#/components/schemas/Cdr"}});
+    let tag = ["logs"];
+    paths.insert("/logs".into(), json!({
+        "get": {"tags": tag, "summary": "The log views there are (SARK's log index), with how many entries the key may see", "operationId": "list_logs",
+                "responses": with(errors(&[]), "200", "Log views", Some(json!({"type": "object", "required": ["logs", "counts"], "properties": {
+                    "logs": {"type": "array", "items": {"type": "string", "enum": ["cdrs"]}},
+                    "counts": {"type": "object", "additionalProperties": {"type": "integer"}}}})))},
+    }));
+    let summary = "The latest call detail records, newest first (a tenant-scoped key sees its tenant's only)";
+    paths.insert("/logs/cdrs".into(), json!({
+        "get": {"tags": tag, "summary": summary, "operationId": "list_cdrs", "description": format!("Answers the latest {}.", crate::special::DEFAULT_CDRS),
+                "responses": with(errors(&[]), "200", "Call detail records", Some(list.clone()))},
+    }));
+    let bad_limit = format!("The limit is not a whole number from 1 to {}", crate::special::MAX_CDRS);
+    paths.insert("/logs/cdrs/{limit}".into(), json!({
+        "parameters": [{"name": "limit", "in": "path", "required": true, "description": "How many records to answer",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": crate::special::MAX_CDRS}}],
+        "get": {"tags": tag, "summary": summary, "operationId": "list_cdrs_limited",
+                "responses": with(errors(&[("422", &bad_limit)]), "200", "Call detail records", Some(list))},
     }));
 }
 

@@ -1,5 +1,6 @@
 //! Brute-force throttling: an address that fails authentication too often in a window is
-//! refused (429) for a while. Memory is bounded however many addresses try.
+//! refused for a while (the API answers 429; SIP drops its requests). Memory is bounded
+//! however many addresses try.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -70,7 +71,7 @@ impl Throttle {
         record.failures += 1;
         if record.failures >= self.policy.max_failures {
             record.banned_until = Some(now + self.policy.ban);
-            tracing::warn!(%addr, failures = record.failures, ban_secs = self.policy.ban.as_secs(), "banning address after failed API authentication");
+            tracing::warn!(%addr, failures = record.failures, ban_secs = self.policy.ban.as_secs(), "banning address after failed authentication");
             return true;
         }
         false

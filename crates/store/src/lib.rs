@@ -7,6 +7,7 @@
 
 mod audit;
 mod backend;
+mod cdrs;
 mod error;
 mod keys;
 mod migrate;
@@ -15,6 +16,7 @@ pub mod rows;
 
 pub use audit::{AuditEntry, AuditQuery};
 pub use backend::Backend;
+pub use cdrs::{CdrRow, NewCdr};
 pub use error::{Error, Result};
 pub use keys::{ApiKeyRecord, NewApiKey};
 pub use registrations::StoredBinding;
@@ -139,9 +141,14 @@ impl Conn for WriteTx {
 
 /// The current time as the store records it (RFC 3339, UTC, milliseconds).
 pub fn now_text() -> String {
-    let now = time::OffsetDateTime::now_utc();
+    time_text(time::OffsetDateTime::now_utc())
+}
+
+/// A time as the store records it: RFC 3339 in UTC with milliseconds, e.g.
+/// `2026-11-23T10:00:00.123Z`, so that text order is time order.
+pub fn time_text(at: time::OffsetDateTime) -> String {
     let format = time::macros::format_description!(
         "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
     );
-    now.format(&format).unwrap_or_default()
+    at.to_offset(time::UtcOffset::UTC).format(&format).unwrap_or_default()
 }

@@ -179,7 +179,20 @@ pub async fn select<C: Conn + ?Sized>(
     order_by: &[&str],
     page: Page,
 ) -> Result<Vec<Record>> {
-    select_locked(conn, table, columns, filter, order_by, page, None).await
+    select_locked(conn, table, columns, filter, Order { by: order_by, descending: false }, page, None).await
+}
+
+/// Like [`select`], but ordered by `order_by` descending: newest first when the columns
+/// are times or serials, so a page of the latest rows needs no count first.
+pub async fn select_newest<C: Conn + ?Sized>(
+    conn: &mut C,
+    table: &str,
+    columns: &[Column<'_>],
+    filter: Filter<'_>,
+    order_by: &[&str],
+    page: Page,
+) -> Result<Vec<Record>> {
+    select_locked(conn, table, columns, filter, Order { by: order_by, descending: true }, page, None).await
 }
 
 /// How a write transaction holds a row it read, until it ends (PostgreSQL row locks;
@@ -200,8 +213,19 @@ pub async fn select_one_locked<C: Conn + ?Sized>(
     filter: Filter<'_>,
     lock: RowLock,
 ) -> Result<Option<Record>> {
-    let mut rows = select_locked(conn, table, columns, filter, &[], Page { limit: Some(1), offset: 0 }, Some(lock)).await?;
+    let mut rows = select_locked(conn, table, columns, filter, Order::NONE, Page { limit: Some(1), offset: 0 }, Some(lock)).await?;
     Ok(rows.pop())
+}
+
+/// The columns a select sorts by, and which way.
+#[derive(Clone, Copy)]
+struct Order<'a> {
+    by: &'a [&'a str],
+    descending: bool,
+}
+
+impl Order<'_> {
+    const NONE: Order<'static> = Order { by: &[], descending: false };
 }
 
 async fn select_locked<C: Conn + ?Sized>(
@@ -209,7 +233,7 @@ async fn select_locked<C: Conn + ?Sized>(
     table: &str,
     columns: &[Column<'_>],
     filter: Filter<'_>,
-    order_by: &[&str],
+    order: Order<'_>,
     page: Page,
     lock: Option<RowLock>,
 ) -> Result<Vec<Record>> {
@@ -218,8 +242,9 @@ async fn select_locked<C: Conn + ?Sized>(
     }
     let (conn, backend) = conn.parts();
     let mut sql = format!("SELECT {} FROM {}{}", select_list(columns)?, ident(table)?, where_clause(filter, 1)?);
-    if !order_by.is_empty() {
-        let order = order_by.iter().map(|c| ident(c)).collect::<Result<Vec<_>>>()?.join(", ");
+    if !order.by.is_empty() {
+        let direction = if order.descending { " DESC" } else { "" };
+        let order = order.by.iter().map(|c| Ok(format!("{}{direction}", ident(c)?))).collect::<Result<Vec<_>>>()?.join(", ");
         sql.push_str(&format!(" ORDER BY {order}"));
     }
     match (page.limit, backend) {

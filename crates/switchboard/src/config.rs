@@ -33,6 +33,9 @@ pub struct ServeFlags {
     /// SIP listen address (UDP and TCP).
     #[arg(long, env = "SWITCHBOARD_SIP")]
     pub sip: Option<SocketAddr>,
+    /// UDP port range of the media relay, START-END (default 10000-20000).
+    #[arg(long, env = "SWITCHBOARD_RTP_PORTS", value_parser = parse_port_range)]
+    pub rtp_ports: Option<(u16, u16)>,
     /// Seed a demo tenant and extensions 1001-1003, printing their SIP passwords once.
     #[arg(long, env = "SWITCHBOARD_DEMO")]
     pub demo: bool,
@@ -51,6 +54,10 @@ struct FileConfig {
     api: ApiSection,
     #[serde(default)]
     throttle: ThrottleSection,
+    #[serde(default)]
+    sip_auth: SipAuthSection,
+    #[serde(default)]
+    media: MediaSection,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -58,6 +65,23 @@ struct FileConfig {
 struct ApiSection {
     #[serde(default)]
     cors_origins: Vec<String>,
+}
+
+/// `[media]`: the relay's ports.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MediaSection {
+    rtp_ports: Option<String>,
+}
+
+/// `[sip_auth]`: the digest realm and the bans after failed SIP authentication.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SipAuthSection {
+    realm: Option<String>,
+    max_failures: Option<u32>,
+    window_secs: Option<u64>,
+    ban_secs: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -85,6 +109,34 @@ pub struct Config {
     pub cors_origins: Vec<String>,
     /// Brute-force throttling of API authentication.
     pub throttle: sb_api::ThrottlePolicy,
+    /// The digest realm of SIP authentication.
+    pub realm: String,
+    /// The media relay's UDP port range (inclusive).
+    pub rtp_ports: (u16, u16),
+    /// Bans after failed SIP authentication.
+    pub sip_throttle: sb_api::ThrottlePolicy,
+}
+
+/// Parses `START-END` (inclusive, START below END, at least two ports).
+pub fn parse_port_range(text: &str) -> Result<(u16, u16), String> {
+    let (start, end) = text.split_once('-').ok_or_else(|| format!("expected START-END, got {text:?}"))?;
+    let start: u16 = start.trim().parse().map_err(|_| format!("bad start port in {text:?}"))?;
+    let end: u16 = end.trim().parse().map_err(|_| format!("bad end port in {text:?}"))?;
+    if start == 0 || end <= start {
+        return Err(format!("port range {text:?} must be START-END with 0 < START < END"));
+    }
+    Ok((start, end))
+}
+
+/// A ban policy from a config section, defaults for what it leaves out.
+fn throttle_policy(max_failures: Option<u32>, window_secs: Option<u64>, ban_secs: Option<u64>) -> sb_api::ThrottlePolicy {
+    let defaults = sb_api::ThrottlePolicy::default();
+    sb_api::ThrottlePolicy {
+        max_failures: max_failures.unwrap_or(defaults.max_failures).max(1),
+        window: window_secs.map_or(defaults.window, Duration::from_secs),
+        ban: ban_secs.map_or(defaults.ban, Duration::from_secs),
+        max_tracked: defaults.max_tracked,
+    }
 }
 
 fn read_file(path: Option<&Path>) -> Result<FileConfig> {
@@ -101,6 +153,8 @@ impl Config {
         config.http = flags.http.or(file.http).unwrap_or_else(|| "127.0.0.1:8088".parse().expect("valid default"));
         config.sip = flags.sip.or(file.sip).unwrap_or_else(|| "127.0.0.1:5060".parse().expect("valid default"));
         config.demo = flags.demo || file.demo.unwrap_or(false);
+        let file_ports = file.media.rtp_ports.as_deref().map(parse_port_range).transpose().map_err(anyhow::Error::msg)?;
+        config.rtp_ports = flags.rtp_ports.or(file_ports).unwrap_or((10000, 20000));
         Ok(config)
     }
 
@@ -117,13 +171,9 @@ impl Config {
             .clone()
             .or_else(|| file.database.clone())
             .unwrap_or_else(|| format!("sqlite://{}?mode=rwc", data.join("switchboard.db").display()));
-        let defaults = sb_api::ThrottlePolicy::default();
-        let throttle = sb_api::ThrottlePolicy {
-            max_failures: file.throttle.max_failures.unwrap_or(defaults.max_failures).max(1),
-            window: file.throttle.window_secs.map_or(defaults.window, Duration::from_secs),
-            ban: file.throttle.ban_secs.map_or(defaults.ban, Duration::from_secs),
-            max_tracked: defaults.max_tracked,
-        };
+        let throttle = throttle_policy(file.throttle.max_failures, file.throttle.window_secs, file.throttle.ban_secs);
+        let sip = &file.sip_auth;
+        let sip_throttle = throttle_policy(sip.max_failures, sip.window_secs, sip.ban_secs);
         Config {
             data,
             database,
@@ -132,7 +182,15 @@ impl Config {
             demo: false,
             cors_origins: file.api.cors_origins.clone(),
             throttle,
+            realm: sip.realm.clone().unwrap_or_else(|| "switchboard".to_owned()),
+            rtp_ports: (10000, 20000),
+            sip_throttle,
         }
+    }
+
+    /// The SIP side's settings for the call core.
+    pub fn pbx(&self) -> sb_core::pbx::PbxConfig {
+        sb_core::pbx::PbxConfig { realm: self.realm.clone(), throttle: self.sip_throttle, ..Default::default() }
     }
 
     /// Where greeting files are kept.
@@ -152,6 +210,7 @@ mod tests {
             store: StoreFlags { data: Some("/tmp/elsewhere".into()), database: None, config: Some(path) },
             http: None,
             sip: Some("127.0.0.1:5070".parse().unwrap()),
+            rtp_ports: None,
             demo: false,
         };
         let config = Config::for_serve(&flags).unwrap();
@@ -160,6 +219,17 @@ mod tests {
         assert_eq!(config.sip, "127.0.0.1:5070".parse().unwrap());
         assert!(config.database.starts_with("sqlite:///tmp/elsewhere/"), "default follows the data dir");
         assert_eq!(config.throttle.max_failures, 10);
+        assert_eq!(config.rtp_ports, (10000, 20000));
+        assert_eq!(config.sip_throttle.ban, Duration::from_secs(300));
+        assert_eq!(config.realm, "switchboard");
+    }
+
+    #[test]
+    fn port_ranges_must_be_ordered_and_nonzero() {
+        assert_eq!(parse_port_range("20000-20999"), Ok((20000, 20999)));
+        for bad in ["20000", "0-10", "30-20", "20-20", "a-b", "1-70000"] {
+            assert!(parse_port_range(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! `switchboard serve`: opens the store, seeds what is missing, and serves HTTP until
-//! SIGINT or SIGTERM.
+//! `switchboard serve`: opens the store, seeds what is missing, starts the SIP side
+//! (transports, endpoint, media relay, call core) and serves HTTP until SIGINT or SIGTERM.
 
 use crate::config::Config;
 use crate::seed;
@@ -9,7 +9,11 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use sb_api::{ApiOptions, ApiState, Authenticator, Throttle};
+use sb_core::pbx::Pbx;
 use sb_core::provisioning::Provisioning;
+use sb_media::relay::{MediaConfig, MediaEngine, PortRange};
+use sb_sip::endpoint::{Endpoint, EndpointConfig};
+use sb_sip::transport::{TransportConfig, Transports};
 use sb_store::Store;
 use serde_json::json;
 use std::net::SocketAddr;
@@ -29,14 +33,21 @@ pub async fn run(config: Config) -> Result<()> {
         seed::seed_demo(&provisioning).await?;
     }
 
+    let pbx = start_sip(&config, store.clone()).await?;
+
     let state = ApiState {
         provisioning,
         auth: Arc::new(Authenticator::new(store.clone(), admin_token.as_deref(), Throttle::new(config.throttle))),
         greetings_dir: config.greetings_dir(),
     };
     let options = ApiOptions { cors_origins: config.cors_origins.clone() };
+    let metrics = Router::new()
+        .route("/metrics", get(metrics))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), sb_api::require_key))
+        .with_state(pbx.clone());
     let app = Router::new()
         .route("/healthz", get(healthz).with_state(store.clone()))
+        .merge(metrics)
         .nest("/api", sb_api::router(state, &options))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)));
 
@@ -51,6 +62,26 @@ pub async fn run(config: Config) -> Result<()> {
     store.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Binds SIP on UDP and TCP, and starts the endpoint, the media relay and the call core.
+async fn start_sip(config: &Config, store: Store) -> Result<Pbx> {
+    let transport = TransportConfig { listen: vec![config.sip], ..TransportConfig::default() };
+    let (transports, received) = Transports::bind(transport).await.with_context(|| format!("binding SIP to {}", config.sip))?;
+    for addr in transports.local_addrs() {
+        tracing::info!(%addr, "SIP listening (UDP and TCP)");
+        println!("switchboard: sip listening on {addr}");
+    }
+    let (endpoint, incoming) = Endpoint::start(transports, received, EndpointConfig::default());
+    let (start, end) = config.rtp_ports;
+    let media = MediaEngine::new(MediaConfig { bind: config.sip.ip(), ports: PortRange { start, end } });
+    let pbx = Pbx::start(endpoint, incoming, store, media, config.pbx()).await.context("starting the call core")?;
+    Ok(pbx)
+}
+
+/// Prometheus text exposition of every figure the node has.
+async fn metrics(State(pbx): State<Pbx>) -> impl axum::response::IntoResponse {
+    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], pbx.metrics_text())
 }
 
 async fn healthz(State(store): State<Store>) -> (StatusCode, Json<serde_json::Value>) {

@@ -142,6 +142,15 @@ impl Bindings {
         self.by_aor.entry(aor.to_owned()).or_default().push(binding);
     }
 
+    /// Sets the bindings of `aor` back to `bindings` (undoing a change the store refused).
+    pub fn replace(&mut self, aor: &str, bindings: Vec<Binding>) {
+        if bindings.is_empty() {
+            self.by_aor.remove(aor);
+        } else {
+            self.by_aor.insert(aor.to_owned(), bindings);
+        }
+    }
+
     /// The live bindings of `aor` at `now`.
     pub fn contacts(&self, aor: &str, now: u64) -> Vec<Binding> {
         self.by_aor.get(aor).map(|b| b.iter().filter(|b| b.expires_at > now).cloned().collect()).unwrap_or_default()

@@ -1,0 +1,141 @@
+//! The PBX's SIP user agent core: what Switchboard does with the requests the endpoint
+//! hands it. REGISTER goes to the registrar, INVITE starts a call (a B2BUA task that owns
+//! both legs and their media relay), in-dialog requests go to the call that owns the
+//! dialog, the rest is answered here.
+//!
+//! - [`dispatch`]: the one loop that reads the endpoint's queue and routes each item.
+//! - [`register`]: REGISTER with digest auth, onto the [`Registrar`].
+//! - [`call`]: one task per call; forking, answer, re-INVITE, hang-up, CDR.
+
+mod call;
+mod dispatch;
+mod register;
+
+use crate::access::SipAccess;
+use crate::directory::Directory;
+use crate::metrics::{CallMetrics, Exposition};
+use crate::registrar::{RegisterPolicy, Registrar};
+use crate::throttle::{Throttle, ThrottlePolicy};
+use sb_media::relay::MediaEngine;
+use sb_sip::endpoint::{Endpoint, Incoming};
+use sb_store::Store;
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// How the PBX behaves on the SIP side.
+#[derive(Debug, Clone)]
+pub struct PbxConfig {
+    /// The digest realm.
+    pub realm: String,
+    /// Registration limits.
+    pub register: RegisterPolicy,
+    /// Bans after failed SIP authentication.
+    pub throttle: ThrottlePolicy,
+}
+
+impl Default for PbxConfig {
+    fn default() -> Self {
+        PbxConfig { realm: "switchboard".into(), register: RegisterPolicy::default(), throttle: ThrottlePolicy::default() }
+    }
+}
+
+/// What every part of the PBX shares.
+pub(crate) struct Shared {
+    pub endpoint: Endpoint,
+    pub registrar: Registrar,
+    pub access: SipAccess,
+    pub directory: Directory,
+    pub media: MediaEngine,
+    pub store: Store,
+    pub metrics: Arc<CallMetrics>,
+    /// Live calls by the Call-ID of each of their dialogs (the caller's and ours).
+    pub calls: Mutex<HashMap<String, mpsc::Sender<call::CallInput>>>,
+}
+
+impl Shared {
+    pub fn call_for(&self, call_id: &str) -> Option<mpsc::Sender<call::CallInput>> {
+        self.calls.lock().unwrap_or_else(|p| p.into_inner()).get(call_id).cloned()
+    }
+}
+
+/// The running PBX; cheap to clone.
+#[derive(Clone)]
+pub struct Pbx {
+    shared: Arc<Shared>,
+}
+
+impl Pbx {
+    /// Loads the registrations and starts serving what `incoming` brings.
+    pub async fn start(
+        endpoint: Endpoint,
+        incoming: mpsc::Receiver<Incoming>,
+        store: Store,
+        media: MediaEngine,
+        config: PbxConfig,
+    ) -> Result<Pbx, sb_store::Error> {
+        let registrar = Registrar::load(store.clone(), config.register).await?;
+        let directory = Directory::new(store.clone());
+        let shared = Arc::new(Shared {
+            access: SipAccess::new(directory.clone(), &config.realm, Throttle::new(config.throttle)),
+            endpoint,
+            registrar,
+            directory,
+            media,
+            store,
+            metrics: Arc::new(CallMetrics::default()),
+            calls: Mutex::new(HashMap::new()),
+        });
+        tokio::spawn(dispatch::run(Arc::clone(&shared), incoming));
+        tokio::spawn(expire_registrations(Arc::downgrade(&shared)));
+        Ok(Pbx { shared })
+    }
+
+    /// Calls in progress.
+    pub fn active_calls(&self) -> i64 {
+        self.shared.metrics.calls_active.load(Ordering::Relaxed)
+    }
+
+    /// Every figure of the node in Prometheus text format.
+    pub fn metrics_text(&self) -> String {
+        let s = &self.shared;
+        let m = &s.metrics;
+        let endpoint = s.endpoint.stats();
+        let transport = s.endpoint.transports().stats();
+        let media = s.media.stats();
+        let mut out = Exposition::default();
+        out.gauge("switchboard_calls_active", "Calls in progress", m.calls_active.load(Ordering::Relaxed))
+            .gauge("switchboard_sip_dialogs", "SIP dialogs established", m.dialogs.load(Ordering::Relaxed))
+            .gauge("switchboard_sip_transactions", "Live SIP transactions", endpoint.transactions)
+            .gauge("switchboard_sip_pending_acks", "2xx responses waiting for their ACK", endpoint.pending_acks)
+            .gauge("switchboard_sip_registrations", "Live registrar bindings", s.registrar.len())
+            .gauge("switchboard_sip_tcp_connections", "Open SIP TCP connections", transport.tcp_connections)
+            .gauge("switchboard_rtp_relays", "Media relays in use", media.active_relays)
+            .gauge("switchboard_rtp_ports_in_use", "RTP and RTCP ports in use", media.ports_in_use)
+            .counter("switchboard_calls_total", "Calls started", m.calls_total.load(Ordering::Relaxed))
+            .counter("switchboard_calls_answered_total", "Calls answered", m.calls_answered.load(Ordering::Relaxed))
+            .counter("switchboard_sip_registrations_accepted_total", "REGISTER requests accepted", m.registrations_accepted.load(Ordering::Relaxed))
+            .counter("switchboard_sip_messages_received_total", "SIP messages received", endpoint.received)
+            .counter("switchboard_sip_requests_rejected_total", "SIP requests refused before a transaction", endpoint.rejected)
+            .counter("switchboard_sip_messages_dropped_total", "SIP messages dropped unanswered", endpoint.dropped)
+            .counter("switchboard_sip_udp_dropped_total", "UDP datagrams dropped (oversize or queue full)", transport.udp_dropped)
+            .counter("switchboard_sip_auth_failures_total", "Failed SIP authentications", s.access.failures())
+            .counter("switchboard_sip_bans_total", "Addresses banned after failed SIP authentication", s.access.bans())
+            .counter("switchboard_rtp_packets_forwarded_total", "RTP/RTCP packets relayed", media.packets_forwarded)
+            .counter("switchboard_rtp_packets_dropped_total", "RTP/RTCP packets dropped", media.packets_dropped)
+            .gauge("process_resident_memory_bytes", "Resident memory size in bytes", crate::metrics::resident_memory_bytes());
+        out.finish()
+    }
+}
+
+/// Drops lapsed registrations every few seconds, until the PBX is gone.
+async fn expire_registrations(shared: std::sync::Weak<Shared>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(5));
+    loop {
+        tick.tick().await;
+        let Some(shared) = shared.upgrade() else { return };
+        shared.registrar.expire().await;
+    }
+}
