@@ -759,3 +759,24 @@ fn side_index(side: Side) -> usize {
         Side::B => 1,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_caller_hears_busy_before_decline_before_unavailable() {
+        assert_eq!(best_failure(&[480, 486, 603]), 486);
+        assert_eq!(best_failure(&[408, 603]), 603);
+        assert_eq!(best_failure(&[408, 500, 487]), 480);
+        assert_eq!(best_failure(&[404]), 404);
+    }
+
+    #[test]
+    fn failures_map_to_asterisk_dispositions_and_q850_causes() {
+        assert_eq!(failure_of(486), (17, Disposition::Busy));
+        assert_eq!(failure_of(480), (18, Disposition::NoAnswer));
+        assert_eq!(failure_of(404), (1, Disposition::Failed));
+        assert_eq!(failure_of(503), (34, Disposition::Congestion));
+    }
+}

@@ -49,33 +49,20 @@ pub fn server_key(request: &Request) -> Option<TransactionKey> {
 /// The CANCEL of `invite` (§9.1): same Request-URI, Call-ID, From, To, CSeq number, Route
 /// and top Via (so the same branch).
 pub(super) fn cancel_for(invite: &Request) -> Option<Request> {
-    let (cseq, _) = message::cseq(&invite.headers)?;
-    let mut builder = RequestBuilder::new(Method::Cancel, invite.uri.clone());
-    if let Some(via) = message::header(&invite.headers, &HeaderName::Via) {
-        builder = builder.header(HeaderName::Via, via).ok()?;
-    }
-    for route in message::header_all(&invite.headers, &HeaderName::Route) {
-        builder = builder.header(HeaderName::Route, route).ok()?;
-    }
-    builder = builder
-        .max_forwards(70)
-        .header(HeaderName::From, message::header(&invite.headers, &HeaderName::From)?)
-        .ok()?
-        .header(HeaderName::To, message::header(&invite.headers, &HeaderName::To)?)
-        .ok()?
-        .header(HeaderName::CallId, message::header(&invite.headers, &HeaderName::CallId)?)
-        .ok()?
-        .cseq(cseq, &Method::Cancel)
-        .ok()?;
-    Some(builder.build())
+    sibling_of(invite, Method::Cancel, message::header(&invite.headers, &HeaderName::To)?)
 }
 
 /// The ACK a client INVITE transaction sends for a non-2xx final `response` (§17.1.1.3):
-/// the INVITE's Request-URI, top Via, From, Call-ID, CSeq number and Route, and the
-/// response's To (with the tag the UAS chose).
+/// like a CANCEL, but with the response's To (carrying the tag the UAS chose).
 pub(super) fn ack_for_failure(invite: &Request, response: &Response) -> Option<Request> {
+    sibling_of(invite, Method::Ack, message::header(&response.headers, &HeaderName::To)?)
+}
+
+/// A request of `method` in the INVITE's own transaction: its Request-URI, top Via,
+/// Route set, From, Call-ID and CSeq number, with `to` as the To value.
+fn sibling_of(invite: &Request, method: Method, to: String) -> Option<Request> {
     let (cseq, _) = message::cseq(&invite.headers)?;
-    let mut builder = RequestBuilder::new(Method::Ack, invite.uri.clone())
+    let mut builder = RequestBuilder::new(method.clone(), invite.uri.clone())
         .header(HeaderName::Via, message::header(&invite.headers, &HeaderName::Via)?)
         .ok()?;
     for route in message::header_all(&invite.headers, &HeaderName::Route) {
@@ -85,11 +72,11 @@ pub(super) fn ack_for_failure(invite: &Request, response: &Response) -> Option<R
         .max_forwards(70)
         .header(HeaderName::From, message::header(&invite.headers, &HeaderName::From)?)
         .ok()?
-        .header(HeaderName::To, message::header(&response.headers, &HeaderName::To)?)
+        .header(HeaderName::To, to)
         .ok()?
         .header(HeaderName::CallId, message::header(&invite.headers, &HeaderName::CallId)?)
         .ok()?
-        .cseq(cseq, &Method::Ack)
+        .cseq(cseq, &method)
         .ok()?;
     Some(builder.build())
 }
