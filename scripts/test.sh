@@ -2,10 +2,14 @@
 # scripts/test.sh: the project's one test command (CI runs it via .ci/run).
 #
 # Owns the whole test run, from the repo root, as root on a fresh Debian 12:
-#   1. installs what the tests need (PostgreSQL; skip with SWITCHBOARD_SKIP_APT=1),
+#   1. installs what the tests need (PostgreSQL, and the real SIP peers the
+#      end-to-end tests drive: SIPp from sip-tester, baresip-core; skip with
+#      SWITCHBOARD_SKIP_APT=1),
 #   2. starts a throwaway PostgreSQL on 127.0.0.1 (scripts/postgres.sh) and
 #      exports SWITCHBOARD_TEST_POSTGRES for the tests; it is stopped on exit,
-#   3. runs clippy (warnings are errors), then the whole workspace's tests.
+#   3. runs clippy (warnings are errors), then the whole workspace's tests,
+#   4. then the SIP parser's fuzz targets (scripts/fuzz.sh) for
+#      SWITCHBOARD_FUZZ_SECONDS each (default 30; 0 skips them).
 # Exits non-zero if any step fails.
 set -euo pipefail
 
@@ -21,15 +25,22 @@ section() { printf '\n==== %s ====\n' "$*"; }
 section "Install test dependencies"
 if [[ "${SWITCHBOARD_SKIP_APT:-0}" == 1 ]]; then
     echo "SWITCHBOARD_SKIP_APT=1: skipping apt"
-elif dpkg-query -W -f='${Status}' postgresql 2>/dev/null | grep -q 'install ok installed'; then
-    echo "postgresql is already installed"
 else
-    # The tests run their own server; don't let the package create and start
-    # the system-wide main cluster on port 5432 as well.
-    mkdir -p /etc/postgresql-common/createcluster.d
-    echo 'create_main_cluster = false' >/etc/postgresql-common/createcluster.d/switchboard-no-main.conf
-    apt-get update
-    apt-get install -y --no-install-recommends postgresql
+    packages=(postgresql sip-tester baresip-core)
+    missing=()
+    for package in "${packages[@]}"; do
+        dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
+    done
+    if [[ ${#missing[@]} == 0 ]]; then
+        echo "already installed: ${packages[*]}"
+    else
+        # The tests run their own server; don't let the package create and start
+        # the system-wide main cluster on port 5432 as well.
+        mkdir -p /etc/postgresql-common/createcluster.d
+        echo 'create_main_cluster = false' >/etc/postgresql-common/createcluster.d/switchboard-no-main.conf
+        apt-get update
+        apt-get install -y --no-install-recommends "${missing[@]}"
+    fi
 fi
 
 section "Start throwaway PostgreSQL"
@@ -58,3 +69,16 @@ else
 fi
 # Nothing is printed after this point on success, so the test runner's own
 # summary stays the last line of the log.
+
+# Fuzzing, bounded in time, after the tests passed (like every step, it is
+# reached only when the steps before it succeeded). Its output goes to
+# target/fuzz.log and is printed only when it fails (a crash and its artifact).
+fuzz_seconds="${SWITCHBOARD_FUZZ_SECONDS:-30}"
+if [[ "$fuzz_seconds" != 0 ]]; then
+    mkdir -p target
+    if ! bash scripts/fuzz.sh "$fuzz_seconds" >target/fuzz.log 2>&1; then
+        section "Fuzz (scripts/fuzz.sh $fuzz_seconds, full log in target/fuzz.log)"
+        tail -n 400 target/fuzz.log
+        exit 1
+    fi
+fi
