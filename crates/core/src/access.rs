@@ -4,6 +4,7 @@
 
 use crate::directory::{Directory, ExtensionEntry};
 use crate::throttle::Throttle;
+use sb_sip::auth::digest::Algorithm;
 use sb_sip::auth::{AuthRole, Authenticator, Credentials, Secret, Verdict};
 use sb_sip::message::{self, HeaderName, Request};
 use std::net::IpAddr;
@@ -43,12 +44,10 @@ fn unix_now() -> u64 {
 
 impl SipAccess {
     /// Access control for `realm`, nonces keyed by a fresh random secret.
-    pub fn new(directory: Directory, realm: &str, throttle: Throttle) -> SipAccess {
+    pub fn new(directory: Directory, realm: &str, algorithms: &[Algorithm], throttle: Throttle) -> SipAccess {
         let secret: [u8; 32] = rand::random();
         let auth = Authenticator::new(realm, secret).unwrap_or_else(|_| Authenticator::new("switchboard", secret).expect("static realm is quotable"));
-        // Both algorithms are offered; MD5 first because SIPp and many deployed phones
-        // answer the first challenge even when it names an algorithm they lack.
-        let auth = auth.with_md5_first(true);
+        let auth = auth.with_algorithms(algorithms);
         SipAccess { directory, auth: Mutex::new(auth), throttle, failures: AtomicU64::new(0), bans: AtomicU64::new(0) }
     }
 

@@ -79,6 +79,7 @@ struct MediaSection {
 #[serde(deny_unknown_fields)]
 struct SipAuthSection {
     realm: Option<String>,
+    algorithms: Option<Vec<String>>,
     max_failures: Option<u32>,
     window_secs: Option<u64>,
     ban_secs: Option<u64>,
@@ -111,6 +112,8 @@ pub struct Config {
     pub throttle: sb_api::ThrottlePolicy,
     /// The digest realm of SIP authentication.
     pub realm: String,
+    /// The digest algorithms challenged with (`MD5`, `SHA-256`), in order.
+    pub algorithms: Vec<sb_sip::auth::digest::Algorithm>,
     /// The media relay's UDP port range (inclusive).
     pub rtp_ports: (u16, u16),
     /// Bans after failed SIP authentication.
@@ -153,6 +156,15 @@ impl Config {
         config.http = flags.http.or(file.http).unwrap_or_else(|| "127.0.0.1:8088".parse().expect("valid default"));
         config.sip = flags.sip.or(file.sip).unwrap_or_else(|| "127.0.0.1:5060".parse().expect("valid default"));
         config.demo = flags.demo || file.demo.unwrap_or(false);
+        if let Some(names) = &file.sip_auth.algorithms {
+            config.algorithms = names
+                .iter()
+                .map(|name| sb_sip::auth::digest::Algorithm::from_token(name).with_context(|| format!("unknown digest algorithm {name:?} (MD5 or SHA-256)")))
+                .collect::<Result<_>>()?;
+            anyhow::ensure!(!config.algorithms.is_empty(), "[sip_auth] algorithms must name at least one algorithm");
+        }
+        let realm_ok = !config.realm.is_empty() && config.realm.chars().all(|c| (c == ' ' || c.is_ascii_graphic()) && c != '"' && c != '\\');
+        anyhow::ensure!(realm_ok, "[sip_auth] realm must be printable ASCII without quotes or backslashes");
         let file_ports = file.media.rtp_ports.as_deref().map(parse_port_range).transpose().map_err(anyhow::Error::msg)?;
         config.rtp_ports = flags.rtp_ports.or(file_ports).unwrap_or((10000, 20000));
         Ok(config)
@@ -183,6 +195,7 @@ impl Config {
             cors_origins: file.api.cors_origins.clone(),
             throttle,
             realm: sip.realm.clone().unwrap_or_else(|| "switchboard".to_owned()),
+            algorithms: sb_core::pbx::PbxConfig::default().algorithms,
             rtp_ports: (10000, 20000),
             sip_throttle,
         }
@@ -190,7 +203,12 @@ impl Config {
 
     /// The SIP side's settings for the call core.
     pub fn pbx(&self) -> sb_core::pbx::PbxConfig {
-        sb_core::pbx::PbxConfig { realm: self.realm.clone(), throttle: self.sip_throttle, ..Default::default() }
+        sb_core::pbx::PbxConfig {
+            realm: self.realm.clone(),
+            algorithms: self.algorithms.clone(),
+            throttle: self.sip_throttle,
+            ..Default::default()
+        }
     }
 
     /// Where greeting files are kept.

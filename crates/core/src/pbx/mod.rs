@@ -17,6 +17,7 @@ use crate::metrics::{CallMetrics, Exposition};
 use crate::registrar::{RegisterPolicy, Registrar};
 use crate::throttle::{Throttle, ThrottlePolicy};
 use sb_media::relay::MediaEngine;
+use sb_sip::auth::digest::Algorithm;
 use sb_sip::endpoint::{Endpoint, Incoming};
 use sb_store::Store;
 use std::collections::HashMap;
@@ -30,6 +31,8 @@ use tokio::sync::mpsc;
 pub struct PbxConfig {
     /// The digest realm.
     pub realm: String,
+    /// The digest algorithms challenged with, in order (both are always verified).
+    pub algorithms: Vec<Algorithm>,
     /// Registration limits.
     pub register: RegisterPolicy,
     /// Bans after failed SIP authentication.
@@ -38,7 +41,9 @@ pub struct PbxConfig {
 
 impl Default for PbxConfig {
     fn default() -> Self {
-        PbxConfig { realm: "switchboard".into(), register: RegisterPolicy::default(), throttle: ThrottlePolicy::default() }
+        // MD5 alone by default, as Asterisk: baresip 1.0 (Debian 12) gives up on a
+        // SHA-256 challenge, and SIPp answers only the first one. SHA-256 is opt-in.
+        PbxConfig { realm: "switchboard".into(), algorithms: vec![Algorithm::Md5], register: RegisterPolicy::default(), throttle: ThrottlePolicy::default() }
     }
 }
 
@@ -79,7 +84,7 @@ impl Pbx {
         let registrar = Registrar::load(store.clone(), config.register).await?;
         let directory = Directory::new(store.clone());
         let shared = Arc::new(Shared {
-            access: SipAccess::new(directory.clone(), &config.realm, Throttle::new(config.throttle)),
+            access: SipAccess::new(directory.clone(), &config.realm, &config.algorithms, Throttle::new(config.throttle)),
             endpoint,
             registrar,
             directory,

@@ -16,7 +16,7 @@
 //! let mut auth = Authenticator::new("switchboard", [7; 32]).unwrap();
 //! let now = 1_700_000_000;
 //! // No Authorization header: answer 401 with one WWW-Authenticate per challenge.
-//! let [sha256, md5] = auth.challenges(now, false);
+//! let [sha256, md5]: [_; 2] = auth.challenges(now, false).try_into().unwrap();
 //! assert!(sha256.header_value().contains("algorithm=SHA-256"));
 //! assert!(md5.header_value().contains("algorithm=MD5"));
 //! // With one: parse, look the user up, verify.

@@ -107,7 +107,7 @@ pub struct Authenticator {
     issuer: NonceIssuer,
     counts: NonceCounts,
     allow_rfc2069: bool,
-    md5_first: bool,
+    algorithms: Vec<Algorithm>,
 }
 
 impl Authenticator {
@@ -117,7 +117,7 @@ impl Authenticator {
         check_quotable(realm, "realm")?;
         let issuer = NonceIssuer::new(secret).with_realm(realm);
         let counts = NonceCounts::new(DEFAULT_MAX_NONCES, issuer.lifetime_secs());
-        Ok(Self { issuer, counts, allow_rfc2069: true, md5_first: false })
+        Ok(Self { issuer, counts, allow_rfc2069: true, algorithms: vec![Algorithm::Sha256, Algorithm::Md5] })
     }
 
     /// The same authenticator with nonces living `secs` seconds (a construction-time
@@ -150,21 +150,23 @@ impl Authenticator {
         &self.issuer
     }
 
-    /// The same authenticator, listing the MD5 challenge before the SHA-256 one. RFC 8760
-    /// §2.3 prefers SHA-256 first, and a conforming client skips algorithms it lacks; but
-    /// some clients (SIPp 3.x, older phones) answer the first challenge whatever it is.
-    pub fn with_md5_first(mut self, md5_first: bool) -> Self {
-        self.md5_first = md5_first;
+    /// The same authenticator, challenging with `algorithms` in that order (an empty list
+    /// keeps the default, SHA-256 then MD5 as RFC 8760 §2.3 prefers). Verification accepts
+    /// either algorithm whatever is offered. A deployment may need MD5 alone: some
+    /// clients (baresip 1.0 in Debian 12) give up on the first challenge they cannot do,
+    /// and some (SIPp 3.x) answer the first challenge whatever its algorithm.
+    pub fn with_algorithms(mut self, algorithms: &[Algorithm]) -> Self {
+        if !algorithms.is_empty() {
+            self.algorithms = algorithms.to_vec();
+        }
         self
     }
 
-    /// Challenges with a fresh nonce, SHA-256 first then MD5 (RFC 8760 §2.3) unless
-    /// [`with_md5_first`](Self::with_md5_first); one header field each. `stale` is
-    /// [`Verdict::stale`] of the refused attempt, if any.
-    pub fn challenges(&self, now_unix_secs: u64, stale: bool) -> [Challenge; 2] {
+    /// Challenges with a fresh nonce, one header field per algorithm, in the configured
+    /// order. `stale` is [`Verdict::stale`] of the refused attempt, if any.
+    pub fn challenges(&self, now_unix_secs: u64, stale: bool) -> Vec<Challenge> {
         let nonce = self.issuer.issue(now_unix_secs);
-        let order = if self.md5_first { [Algorithm::Md5, Algorithm::Sha256] } else { [Algorithm::Sha256, Algorithm::Md5] };
-        order.map(|alg| Challenge::trusted(self.issuer.realm(), &nonce, alg).with_stale(stale))
+        self.algorithms.iter().map(|alg| Challenge::trusted(self.issuer.realm(), &nonce, *alg).with_stale(stale)).collect()
     }
 
     /// Verify `creds` sent with a request of `method` by the user `username` whose secret is
@@ -240,7 +242,7 @@ mod tests {
     }
 
     fn nonce_of(a: &Authenticator, now: u64) -> String {
-        let [c, _] = a.challenges(now, false);
+        let c = a.challenges(now, false).remove(0);
         let v = c.header_value();
         let start = v.find("nonce=\"").unwrap() + 7;
         v[start..start + 64].to_owned()
@@ -304,7 +306,7 @@ mod tests {
         assert_eq!(v, Verdict::Stale);
         assert!(v.stale());
         assert_eq!(a.verify(&good, "REGISTER", "alice", Secret::Password("pw"), T0 + 60), Verdict::Ok);
-        let [c1, c2] = a.challenges(T0 + 61, v.stale());
+        let [c1, c2]: [Challenge; 2] = a.challenges(T0 + 61, v.stale()).try_into().unwrap();
         assert!(c1.header_value().contains("stale=true") && c2.header_value().contains("stale=true"));
     }
 
@@ -382,7 +384,7 @@ mod tests {
     #[test]
     fn challenges_carry_realm_and_a_fresh_nonce() {
         let a = auth();
-        let [c1, c2] = a.challenges(T0, false);
+        let [c1, c2]: [Challenge; 2] = a.challenges(T0, false).try_into().unwrap();
         assert!(c1.header_value().starts_with(r#"Digest realm="switchboard", nonce=""#));
         assert!(c1.header_value().contains("algorithm=SHA-256") && c2.header_value().contains("algorithm=MD5"));
         assert!(!c1.header_value().contains("stale"));

@@ -7,6 +7,9 @@
 // Each test binary uses a different part of the harness.
 #![allow(dead_code)]
 
+pub mod baresip;
+pub mod sipp;
+
 use reqwest::header::HeaderMap;
 use reqwest::multipart::{Form, Part};
 use reqwest::Method;
@@ -29,6 +32,9 @@ const START_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// The line the binary prints once its HTTP listener is bound.
 const LISTENING: &str = "switchboard: http listening on ";
+
+/// The line the binary prints once its SIP transports are bound (UDP and TCP, one port).
+const SIP_LISTENING: &str = "switchboard: sip listening on ";
 
 /// Every catalogue resource, as the API names it.
 pub const RESOURCES: &[&str] = &[
@@ -456,6 +462,15 @@ impl Server {
         &self.data
     }
 
+    /// The URL of this server's store (what `--database` names, or the default SQLite
+    /// file in the data directory), for tests that write rows the API only reads.
+    pub fn database_url(&self) -> String {
+        match &self.database {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}?mode=rwc", self.data.join("switchboard.db").display()),
+        }
+    }
+
     /// `--database URL` when one is used.
     fn store_args(&self) -> Vec<String> {
         match &self.database {
@@ -481,6 +496,25 @@ impl Server {
     /// The current process's stdout lines so far.
     pub fn output(&self) -> Vec<String> {
         self.output.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+
+    /// The SIP address of the running server, from its `sip listening` line (waited for).
+    pub async fn sip_addr(&self) -> std::net::SocketAddr {
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            if let Some(addr) = self.output().iter().find_map(|l| l.strip_prefix(SIP_LISTENING).map(|a| a.trim().to_owned())) {
+                let addr: std::net::SocketAddr = addr.parse().unwrap_or_else(|e| panic!("bad SIP address {addr:?}: {e}"));
+                assert!(addr.ip().is_loopback(), "SIP listening on a non-loopback address: {addr}");
+                return addr;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "switchboard did not print {SIP_LISTENING:?} within {START_TIMEOUT:?}; stdout: {:?}\nstderr: {}",
+                self.output(),
+                self.stderr()
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
 
     /// The process id of the running server.
