@@ -54,6 +54,9 @@ const DRAIN: Duration = Duration::from_secs(32);
 /// Channel numbers, as Asterisk's `PJSIP/1001-00000001`.
 static CHANNELS: AtomicU64 = AtomicU64::new(1);
 
+/// Call sequence numbers for CDR uniqueids (`<unix time>.<n>`, as Asterisk's), unique per process.
+static CALLS: AtomicU64 = AtomicU64::new(1);
+
 fn channel_name(extension: &str) -> String {
     format!("PJSIP/{extension}-{:08x}", CHANNELS.fetch_add(1, Ordering::Relaxed))
 }
@@ -81,7 +84,7 @@ impl Record {
         let start = OffsetDateTime::now_utc();
         let channel = channel_name(&caller.number);
         Record {
-            uniqueid: format!("{}.{}", start.unix_timestamp(), CHANNELS.load(Ordering::Relaxed)),
+            uniqueid: format!("{}.{}", start.unix_timestamp(), CALLS.fetch_add(1, Ordering::Relaxed)),
             tenant: caller.tenant.clone(),
             clid: format!("\"{}\" <{}>", caller.display.clone().unwrap_or_else(|| caller.number.clone()), caller.number),
             src: caller.number.clone(),
