@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared code of bench/sip-load.sh and bench/memory.sh (sourced, not run).
 # Owns: the paths and ports of a bench run, starting and stopping the two PBXes under test
 # (Switchboard, the anchor Asterisk), and one measured sipp load step (run_step).
@@ -35,7 +36,7 @@ UAS_PORT=5070
 UAS_MEDIA_PORT=${BENCH_UAS_MEDIA_PORT:-6110}
 HOLD_MS=${BENCH_HOLD_MS:-2000}          # the caller hangs up this long after its ACK
 SB_TOKEN=${SWITCHBOARD_ADMIN_TOKEN:-sb-bench-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')}
-SB_PASS=${BENCH_SB_PASS:-benchpass}     # Switchboard SIP password of 1001-1003: $SB_PASS<ext>
+SB_PASS=${BENCH_SB_PASS:-benchpass}     # Switchboard SIP password of 1001-1003: $SB_PASS<ext>$SB_PASS<ext>
 AN_PASS=pass                            # the anchor's: pass1001, pass1002
 CHROOT_BENCH=/opt/anchor/bench          # inside the chroot
 HOST_BENCH=$ANCHOR_ROOT$CHROOT_BENCH    # the same folder seen from the host
@@ -199,7 +200,7 @@ sb_stop() {
 sb_register_callee() {   # REGISTER 1003 with contact 127.0.0.1:5070 (where the sipp UAS will listen)
     local o="$OUT/logs/register-1003.out"
     mkdir -p "$OUT/logs"
-    sipp -sf reg_auth.xml "$SB_SIP" -s 1003 -au 1003 -ap "$SB_PASS"1003"$SB_PASS"1003 -i 127.0.0.1 -p "$UAS_PORT" \
+    sipp -sf reg_auth.xml "$SB_SIP" -s 1003 -au 1003 -ap "${SB_PASS}1003${SB_PASS}1003" -i 127.0.0.1 -p "$UAS_PORT" \
         -m 1 -nostdin -timeout 10 -timeout_error >"$o" 2>&1
 }
 
@@ -215,7 +216,7 @@ load_start() {
     local pbx=$1 mode=$2 rate=$3 calls=$4 name=$5
     local target pass limit sc uas_extra=() secs
     case $pbx in
-        switchboard) target=$SB_SIP; pass=$SB_PASS"1001"$SB_PASS"1001" ;;
+        switchboard) target=$SB_SIP; pass="${SB_PASS}1001${SB_PASS}1001" ;;
         anchor) target=127.0.0.1:$AN_SIP_PORT; pass=${AN_PASS}1001 ;;
         *) die "pbx $pbx" ;;
     esac
@@ -233,7 +234,8 @@ load_start() {
     if [ "$pbx" = switchboard ]; then
         sb_register_callee || log "$pbx: REGISTER of 1003 failed (see $OUT/logs/register-1003.out)"
     fi
-    "$ANCHOR_DIR/sipp.sh" -sn uas -i 127.0.0.1 -p "$UAS_PORT" -mi 127.0.0.1 -mp "$UAS_MEDIA_PORT" "${uas_extra[@]}" -m "$calls" \
+    # -m: room for stray requests (each counts as a call) so that the UAS does not leave early
+    "$ANCHOR_DIR/sipp.sh" -sn uas -i 127.0.0.1 -p "$UAS_PORT" -mi 127.0.0.1 -mp "$UAS_MEDIA_PORT" "${uas_extra[@]}" -m $(( calls * 2 + 100 )) \
         -nostdin -timeout $(( secs + 45 )) -trace_err -error_file "$CHROOT_BENCH/logs/$name.uas.err" >"$OUT/logs/$name.uas.out" 2>&1 &
     LOAD_UAS=$!
     OUR_SIPP="$LOAD_UAS"
@@ -253,13 +255,17 @@ load_finish() {
     local name=$LOAD_NAME o=$OUT/logs i
     set +e; wait "$LOAD_UAC"; LOAD_UAC_RC=$?; set -e
     [ -n "$LOAD_T1" ] || LOAD_T1=$(now)
-    # the UAS ends by itself once it has seen every call; if calls failed, it waits in vain
-    for i in $(seq 1 20); do kill -0 "$LOAD_UAS" 2>/dev/null || break; sleep 0.5; done
+    # the UAS has nothing left to answer once the UAC is done (its -m is deliberately too
+    # high): give late BYEs a moment, then stop it (SIGTERM still prints its statistics)
+    sleep 2
     kill -TERM "$LOAD_UAS" 2>/dev/null || true
+    for i in $(seq 1 20); do kill -0 "$LOAD_UAS" 2>/dev/null || break; sleep 0.5; done
+    kill -KILL "$LOAD_UAS" 2>/dev/null || true
     set +e; wait "$LOAD_UAS"; LOAD_UAS_RC=$?; set -e
     OUR_SIPP=""
     cp "$HOST_BENCH/logs/$name".* "$o/" 2>/dev/null || true
-    LOAD=$(python3 "$BENCH_HOME/lib/parse_step.py" "$o/$name.uac.out" "$o/$name.csv" "$o/$name.uas.out" "$LOAD_T0" "$LOAD_T1")
+    LOAD=$(python3 "$BENCH_HOME/lib/parse_step.py" "$o/$name.uac.out" "$o/$name.csv" "$o/$name.uas.out" "$LOAD_T0" "$LOAD_T1" \
+        "$o/$name.uac.err" "$o/$name.uas.err")
 }
 
 # run_step PBX MODE RATE SECS TAG: one measured step on the PBX whose PID is SB_PID or AN_PID:
@@ -283,8 +289,15 @@ run_step() {
     rss=$(rss_mb "$pid"); hwm=$(hwm_mb "$pid")
     local gauges=""
     if [ "$pbx" = switchboard ]; then
-        local m; m=$(sb_metrics || true)
+        local m left; m=$(sb_metrics || true)
         gauges=" after_calls=$(sb_gauge switchboard_calls_active "$m") after_dialogs=$(sb_gauge switchboard_sip_dialogs "$m") after_transactions=$(sb_gauge switchboard_sip_transactions "$m") after_relays=$(sb_gauge switchboard_rtp_relays "$m")"
+        left=$(sb_gauge switchboard_calls_active "$m")
+        if [ "$left" != 0 ] && [ "$left" != na ]; then
+            # calls still up once every sipp call has ended: do they go away by themselves?
+            for i in $(seq 1 35); do sleep 1; left=$(sb_gauge switchboard_calls_active); [ "$left" = 0 ] && break; done
+            m=$(sb_metrics || true)
+            gauges="$gauges after35s_calls=$(sb_gauge switchboard_calls_active "$m") after35s_dialogs=$(sb_gauge switchboard_sip_dialogs "$m") after35s_relays=$(sb_gauge switchboard_rtp_relays "$m")"
+        fi
     fi
     STEP=$(awk -v pbx="$pbx" -v mode="$mode" -v rate="$rate" -v calls="$calls" -v t0="$t0" -v t1="$t1" \
         -v da=$(( a1 - a0 )) -v du=$(( u1 - u0 )) -v ds=$(( s1 - s0 )) -v db=$(( b1 - b0 )) -v hz="$CLK_TCK" \
@@ -295,8 +308,9 @@ run_step() {
         cps = v["placing_cps"]; cpc = cps > 0 ? cpu * 10 / cps : 0
         printf "pbx=%s mode=%s offered_cps=%s achieved_cps=%s calls=%s ok=%s failed=%s fail%%=%.3f peak_conc=%s resp_avg_ms=%s resp_lt10ms=%.1f%% call_len_ms=%s pbx_cpu%%=%.1f cpu_ms_per_call=%.3f pbx_rss_mb=%s pbx_peak_rss_mb=%s pbx_rss_after_mb=%s sipp_cpu%%=%.1f other_cpu%%=%.1f retrans=%s",
             pbx, mode, rate, cps, calls, v["ok"] + 0, v["failed"] + 0, fail, v["peak"], v["resp_avg_ms"], 100 * v["resp_lt10"], v["call_len_ms"], cpu, cpc, base, hwm, rss, sipp, other, v["retrans"]
-        if (mode == "b2bua-rtp") printf " rtp_sent=%s rtp_echoed=%s", v["rtp_sent"], v["rtp_echoed"]
-        for (k in v) if (k ~ /^fail_/) printf " %s=%s", k, v[k]
+        if (mode == "b2bua-rtp") printf " rtp_sent=%s rtp_echoed=%s rtp_lost%%=%.3f", v["rtp_sent"], v["rtp_echoed"], (v["rtp_sent"] > 0 ? 100 * (v["rtp_sent"] - v["rtp_echoed"]) / v["rtp_sent"] : 0)
+        for (k in v) if (k ~ /^(fail_|abort_|timeout_at)/) printf " %s=%s", k, v[k]
+        if (v["uas_aborted"] > 0) printf " uas_aborted=%s", v["uas_aborted"]
         printf "%s sipp_rc=%s uas_rc=%s\n", gauges, src, usrc
     }')
     echo "$STEP" | tee -a "$OUT/steps.txt"

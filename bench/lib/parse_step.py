@@ -1,14 +1,19 @@
 #!/usr/bin/env python3
 """Summarise one sipp load step for bench/sip-load.sh and bench/memory.sh.
 
-  parse_step.py UAC_STDOUT UAC_STAT_CSV UAS_STDOUT T0 T1
+  parse_step.py UAC_STDOUT UAC_STAT_CSV UAS_STDOUT T0 T1 [UAC_ERR UAS_ERR]
 
 UAC_STAT_CSV is sipp's -trace_stat file (-fd 1: one row a second); T0 and T1 (Unix
 seconds) bound the steady-state window in which the PBX's CPU was measured. Prints
 key=value pairs on one line: ok, failed, created, placing_cps (calls created per second
 inside the window), peak (highest concurrent calls), resp_avg_ms (INVITE -> 200, whole
 run), resp_lt10 (share of calls answered in under 10 ms), call_len_ms, retrans, the non-zero
-sipp failure counters (fail_<reason>=N), rtp_sent (UAC) and rtp_echoed (UAS).
+sipp failure counters (fail_<reason>=N), rtp_sent (UAC) and rtp_echoed (UAS); from sipp's
+-trace_err logs: why the UAC aborted calls (abort_<status>_at<index>=N: an unexpected
+response while the scenario waited at message <index>; abort_BYE=N: the PBX sent a BYE
+mid-setup; timeout_at<index>=N: nothing came)
+and how many calls the UAS aborted (uas_aborted=N, e.g. a BYE before the ACK, or stray
+requests for calls it does not know).
 """
 import csv
 import re
@@ -38,6 +43,14 @@ def grep_last(path: str, pattern: str) -> str:
     except OSError:
         pass
     return last
+
+
+def read_lines(path: str):
+    try:
+        with open(path, errors="replace") as f:
+            yield from f
+    except OSError:
+        return
 
 
 def main() -> None:
@@ -82,6 +95,21 @@ def main() -> None:
         out.update(ok=0, failed=0, created=0, peak=0, placing_cps=0, resp_avg_ms=0, call_len_ms=0, resp_lt10=0, retrans=0)
     out["rtp_sent"] = grep_last(uac_out, r"^\s*(\d+) Total RTP pckts sent") or "0"
     out["rtp_echoed"] = grep_last(uas_out, r"^\s*(\d+) Total echo RTP pckts 1st stream") or "0"
+    if len(sys.argv) > 7:
+        reasons = {}
+        for line in read_lines(sys.argv[6]):
+            m = re.search(r"Aborting call on unexpected message .*\(index (\d+)\), received 'SIP/2.0 (\d{3})", line)
+            if m:
+                key = f"abort_{m.group(2)}_at{m.group(1)}"
+                reasons[key] = reasons.get(key, 0) + 1
+            if "Aborting call on an unexpected BYE" in line:
+                reasons["abort_BYE"] = reasons.get("abort_BYE", 0) + 1
+            m = re.search(r"receive timeout on message .*:(\d+) without label", line)
+            if m:
+                key = f"timeout_at{m.group(1)}"
+                reasons[key] = reasons.get(key, 0) + 1
+        out.update(sorted(reasons.items(), key=lambda kv: -kv[1]))
+        out["uas_aborted"] = sum(1 for line in read_lines(sys.argv[7]) if "Aborting call" in line)
     print(" ".join(f"{k}={v}" for k, v in out.items()))
 
 
