@@ -2,8 +2,9 @@
 //! counted, duplicates refused, on SQLite and (when `SWITCHBOARD_TEST_POSTGRES` names a
 //! server) on PostgreSQL.
 
+mod common;
+
 use sb_store::{Error, NewCdr, Store};
-use sqlx::Connection;
 
 fn cdr(uniqueid: &str, tenant: &str, calldate: &str, answered: bool) -> NewCdr {
     NewCdr {
@@ -88,23 +89,10 @@ async fn round_trip(url: &str) {
 
 #[tokio::test]
 async fn cdrs_round_trip_on_sqlite() {
-    let dir = std::env::temp_dir().join(format!("sb-store-cdrs-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    round_trip(&format!("sqlite://{}/t.db?mode=rwc", dir.display())).await;
-    let _ = std::fs::remove_dir_all(&dir);
+    common::on_sqlite("cdrs", |url| async move { round_trip(&url).await }).await;
 }
 
 #[tokio::test]
 async fn cdrs_round_trip_on_postgres() {
-    let Ok(admin) = std::env::var("SWITCHBOARD_TEST_POSTGRES") else {
-        assert!(std::env::var_os("CI").is_none(), "CI must test PostgreSQL");
-        return;
-    };
-    let name = format!("sb_store_cdrs_{}", std::process::id());
-    let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
-    sqlx::query(&format!("DROP DATABASE IF EXISTS {name}")).execute(&mut conn).await.unwrap();
-    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.unwrap();
-    let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
-    round_trip(&format!("{base}/{name}")).await;
-    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await.unwrap();
+    common::on_postgres("cdrs", |url| async move { round_trip(&url).await }).await;
 }
