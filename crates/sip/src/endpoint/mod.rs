@@ -33,7 +33,9 @@ pub use keys::server_key;
 #[derive(Debug, Clone)]
 pub struct EndpointConfig {
     /// The most live transactions (client and server together); beyond it new requests
-    /// get 503 and new client requests fail.
+    /// get 503 and new client requests fail. Requests that would start a dialog are refused
+    /// once three quarters of it are taken: the rest is kept for requests within dialogs
+    /// (BYE above all), so that calls under way can always end.
     pub capacity: usize,
     /// T1, T2, T4.
     pub timers: Timers,
@@ -51,7 +53,7 @@ pub struct EndpointConfig {
 impl Default for EndpointConfig {
     fn default() -> Self {
         EndpointConfig {
-            capacity: 65_536,
+            capacity: 131_072,
             timers: Timers::default(),
             policy: ServerPolicy::default(),
             limits: Limits::default(),
@@ -168,11 +170,21 @@ enum CancelState {
 
 struct ClientMeta {
     peer: Peer,
-    request: Request,
+    /// The request as sent, kept to build its CANCEL or the ACK of a failure; dropped once
+    /// a final response or a timeout ends it, since the entry lingers for up to 64*T1.
+    request: Option<Request>,
     events: Option<mpsc::Sender<ClientEvent>>,
     provisional: bool,
     finished: bool,
     cancel: CancelState,
+}
+
+impl ClientMeta {
+    /// The transaction has its final outcome: nothing more will need the request.
+    fn finish(&mut self) {
+        self.finished = true;
+        self.request = None;
+    }
 }
 
 struct State {
@@ -303,7 +315,7 @@ impl Endpoint {
                 .map_err(table_error)?;
             state.clients.insert(
                 key.clone(),
-                ClientMeta { peer, request: request.clone(), events: Some(events), provisional: false, finished: false, cancel: CancelState::None },
+                ClientMeta { peer, request: Some(request.clone()), events: Some(events), provisional: false, finished: false, cancel: CancelState::None },
             );
             self.carry_out(&mut state, &key, out, &mut sends);
         }
@@ -356,14 +368,14 @@ impl Endpoint {
     fn start_cancel(&self, state: &mut State, key: &TransactionKey, sends: &mut Sends) {
         let Some(meta) = state.clients.get_mut(key) else { return };
         meta.cancel = CancelState::Sent;
-        let (peer, invite) = (meta.peer, meta.request.clone());
-        let Some(cancel) = keys::cancel_for(&invite) else { return };
+        let peer = meta.peer;
+        let Some(cancel) = meta.request.as_ref().and_then(keys::cancel_for) else { return };
         let Ok(cancel_key) = TransactionKey::client(key.branch(), "CANCEL") else { return };
         match state.table.start_client(cancel_key.clone(), Kind::NonInvite, message::encode_request(&cancel), reliability(peer.protocol), Instant::now()) {
             Ok(out) => {
                 state.clients.insert(
                     cancel_key.clone(),
-                    ClientMeta { peer, request: cancel, events: None, provisional: false, finished: false, cancel: CancelState::Sent },
+                    ClientMeta { peer, request: None, events: None, provisional: false, finished: false, cancel: CancelState::Sent },
                 );
                 self.carry_out(state, &cancel_key, out, sends);
             }
@@ -397,7 +409,7 @@ impl Endpoint {
 
     fn tell_client(&self, state: &mut State, key: &TransactionKey, event: ClientEvent) {
         if let Some(meta) = state.clients.get_mut(key) {
-            meta.finished = true;
+            meta.finish();
             if let Some(events) = &meta.events {
                 let _ = events.try_send(event);
             }
@@ -570,9 +582,16 @@ impl Endpoint {
     async fn on_new_or_retransmitted(&self, request: Request, key: TransactionKey, peer: Peer) {
         let kind = if request.method == Method::Invite { Kind::Invite } else { Kind::NonInvite };
         let mut sends = Sends::new();
+        let starts_dialog = message::to(&request.headers).is_none_or(|to| to.tag.is_none());
         let arrival = {
             let mut state = self.lock();
-            match state.table.on_request(key.clone(), kind, reliability(peer.protocol)) {
+            let room = if starts_dialog { self.inner.config.capacity / 4 * 3 } else { self.inner.config.capacity };
+            let admitted = if state.table.len() >= room && state.table.get(&key).is_none() {
+                Err(TableError::Full(room))
+            } else {
+                state.table.on_request(key.clone(), kind, reliability(peer.protocol))
+            };
+            match admitted {
                 Ok(Arrival::New) => {
                     state.servers.insert(key.clone(), ServerMeta { peer, final_sent: false });
                     Ok(true)
@@ -588,7 +607,13 @@ impl Endpoint {
         match arrival {
             Ok(true) => {}
             Ok(false) => return,
-            Err(TableError::Full(_)) => return self.reject(&request, peer, 503, "Service Unavailable").await,
+            Err(TableError::Full(_)) => {
+                self.inner.rejected.fetch_add(1, Ordering::Relaxed);
+                if let Some(response) = service_unavailable(&request) {
+                    self.send_raw(peer, message::encode(&response)).await;
+                }
+                return;
+            }
             Err(_) => return self.reject(&request, peer, 482, "Loop Detected").await,
         }
         // §17.2.1: the TU may take longer than 200 ms; say Trying at once.
@@ -603,7 +628,7 @@ impl Endpoint {
             Err(_) => None,
         };
         if let Some(refused) = overloaded {
-            if let Some(response) = message::Reply::to(&refused.request, 503, "Service Unavailable").map(|r| r.header(HeaderName::RetryAfter, "5")).and_then(|r| r.build()) {
+            if let Some(response) = service_unavailable(&refused.request) {
                 let _ = self.respond(&refused.key, response).await;
             }
         }
@@ -623,7 +648,7 @@ impl Endpoint {
             };
             // §17.1.1.3: the client transaction ACKs a non-2xx final itself.
             let ack = (method == Method::Invite && status >= 300)
-                .then(|| keys::ack_for_failure(&meta.request, &response))
+                .then(|| meta.request.as_ref().and_then(|request| keys::ack_for_failure(request, &response)))
                 .flatten()
                 .map(|ack| message::encode_request(&ack));
             let out = match state.table.on_response(&key, status, ack, Instant::now()) {
@@ -637,7 +662,7 @@ impl Endpoint {
                     meta.provisional = true;
                     cancel_now = meta.cancel == CancelState::Wanted;
                 } else {
-                    meta.finished = true;
+                    meta.finish();
                 }
                 if deliver {
                     if let Some(events) = &meta.events {
@@ -657,6 +682,12 @@ impl Endpoint {
     fn drop_stray(&self) {
         self.inner.dropped.fetch_add(1, Ordering::Relaxed);
     }
+}
+
+/// The 503 of an overloaded endpoint, asking the peer to come back in a few seconds
+/// (§21.5.4) rather than at once.
+fn service_unavailable(request: &Request) -> Option<Response> {
+    message::Reply::to(request, 503, "Service Unavailable").map(|r| r.header(HeaderName::RetryAfter, "5")).and_then(|r| r.build())
 }
 
 fn reliability(protocol: Protocol) -> Reliability {

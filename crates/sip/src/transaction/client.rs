@@ -129,6 +129,11 @@ impl ClientTransaction {
             Kind::Invite => self.invite_response(class, status, ack, now, &mut out),
             Kind::NonInvite => self.non_invite_response(class, status, now, &mut out),
         }
+        if !matches!(self.state, ClientState::Calling | ClientState::Trying | ClientState::Proceeding) {
+            // After a final response the request is never sent again; a finished transaction
+            // lingers for up to 64*T1 (Timer M), so it should not hold the request's bytes.
+            self.request = Bytes::new();
+        }
         out
     }
 
