@@ -161,7 +161,7 @@ pub async fn record(store: &Store, cdr: &CallRecord) -> Result<(), CdrError> {
         return Err(CdrError::Incomplete("tenant"));
     }
     let row = cdr.to_row();
-    let mut tx = store.write().await?;
+    let mut tx = store.write_records().await?;
     match tx.insert_cdr(&row).await {
         Ok(_) => {}
         Err(sb_store::Error::Duplicate(_)) => return Err(CdrError::Duplicate(cdr.uniqueid.clone())),

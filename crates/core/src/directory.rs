@@ -1,8 +1,11 @@
-//! The directory: what the call layer needs to know about extensions, read live from the
-//! store (the store is the truth for configuration, so API changes apply to the next call).
+//! The directory: what the call layer needs to know about extensions, read from the store
+//! (the store is the truth for configuration, so API changes apply to the next call) through
+//! a [`ConfigCache`], so that a call costs no query once its extensions are known.
 
+use crate::config_cache::ConfigCache;
 use sb_store::rows::{self, Column};
 use sb_store::{Store, Value};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// An extension as the SIP side sees it.
@@ -26,11 +29,18 @@ impl std::fmt::Debug for ExtensionEntry {
     }
 }
 
-/// Reads extensions and their call settings from the store.
+/// Reads extensions and their call settings from the store; cheap to clone.
 #[derive(Clone)]
 pub struct Directory {
     store: Store,
+    extensions: Arc<ConfigCache<Option<ExtensionEntry>>>,
+    ring_settings: Arc<ConfigCache<Option<u64>>>,
 }
+
+/// How long a cached entry may miss a change made by another node sharing the database.
+const CACHE_TTL: Duration = Duration::from_secs(2);
+/// The most entries of each cache.
+const CACHE_CAPACITY: usize = 20_000;
 
 const EXTENSION_COLUMNS: &[Column<'static>] =
     &[Column::text("pkey"), Column::text("cluster"), Column::text("desc"), Column::text("active"), Column::text("passwd")];
@@ -41,7 +51,11 @@ const DEFAULT_RING: Duration = Duration::from_secs(20);
 impl Directory {
     /// A directory over `store`.
     pub fn new(store: Store) -> Directory {
-        Directory { store }
+        Directory {
+            extensions: Arc::new(ConfigCache::new(store.clone(), CACHE_TTL, CACHE_CAPACITY)),
+            ring_settings: Arc::new(ConfigCache::new(store.clone(), CACHE_TTL, CACHE_CAPACITY)),
+            store,
+        }
     }
 
     /// The extension `number`, if it exists.
@@ -50,6 +64,10 @@ impl Directory {
         if number.is_empty() || number.len() > 10 || !number.bytes().all(|b| b.is_ascii_digit()) {
             return Ok(None);
         }
+        self.extensions.get_or_load(number, || self.read_extension(number)).await
+    }
+
+    async fn read_extension(&self, number: &str) -> sb_store::Result<Option<ExtensionEntry>> {
         let mut conn = self.store.read().await?;
         let Some(row) = rows::select_one(&mut conn, "extensions", EXTENSION_COLUMNS, &[("pkey", Value::from(number))]).await? else {
             return Ok(None);
@@ -67,7 +85,7 @@ impl Directory {
     /// How long to ring `number` before giving up: its runtime `ringdelay`, else the
     /// global `INTRINGDELAY`, else 20 s.
     pub async fn ring_timeout(&self, number: &str) -> Duration {
-        match self.ring_setting(number).await {
+        match self.ring_settings.get_or_load(number, || self.ring_setting(number)).await {
             Ok(Some(secs)) if secs > 0 => Duration::from_secs(secs),
             Ok(_) => DEFAULT_RING,
             Err(e) => {

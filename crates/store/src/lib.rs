@@ -25,6 +25,7 @@ pub use rows::{Column, ColumnType, Filter, Page, Record, Value};
 use sqlx::any::{AnyPoolOptions, AnyConnectOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Mutex, OwnedMutexGuard};
@@ -37,6 +38,9 @@ pub struct Store {
     /// SQLite allows one writer: serialising writers here avoids SQLITE_BUSY on
     /// lock upgrades. PostgreSQL needs no such gate.
     write_gate: Option<Arc<Mutex<()>>>,
+    /// Counts committed configuration writes ([`Store::write`]), so that caches of
+    /// configuration know when to read again.
+    generation: Arc<AtomicU64>,
 }
 
 impl Store {
@@ -65,7 +69,7 @@ impl Store {
             .await?;
         migrate::run(&pool, backend).await?;
         let write_gate = (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(())));
-        Ok(Store { pool, backend, write_gate })
+        Ok(Store { pool, backend, write_gate, generation: Arc::new(AtomicU64::new(0)) })
     }
 
     /// Which database engine this store runs on.
@@ -78,14 +82,32 @@ impl Store {
         Ok(ReadTx { conn: self.pool.acquire().await?, backend: self.backend })
     }
 
-    /// Starts a write transaction; nothing is visible to others until [`WriteTx::commit`].
+    /// Starts a write transaction of configuration; nothing is visible to others until
+    /// [`WriteTx::commit`], which also moves [`Store::generation`] on.
     pub async fn write(&self) -> Result<WriteTx> {
+        self.begin(Some(Arc::clone(&self.generation))).await
+    }
+
+    /// Starts a write transaction of runtime records (CDRs, registrations): like
+    /// [`Store::write`], but configuration caches stay valid.
+    pub async fn write_records(&self) -> Result<WriteTx> {
+        self.begin(None).await
+    }
+
+    async fn begin(&self, generation: Option<Arc<AtomicU64>>) -> Result<WriteTx> {
         let gate = match &self.write_gate {
             Some(gate) => Some(gate.clone().lock_owned().await),
             None => None,
         };
         let tx = self.pool.begin().await?;
-        Ok(WriteTx { tx, backend: self.backend, _gate: gate })
+        Ok(WriteTx { tx, backend: self.backend, _gate: gate, generation })
+    }
+
+    /// How many configuration writes this process has committed: a cache of configuration
+    /// loaded at one generation is stale at another. Writes by other nodes sharing the
+    /// database are not counted, so such caches also expire with time.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 
     /// Answers whether the database is reachable (for `/healthz`).
@@ -111,12 +133,17 @@ pub struct WriteTx {
     tx: sqlx::Transaction<'static, sqlx::Any>,
     backend: Backend,
     _gate: Option<OwnedMutexGuard<()>>,
+    /// The store's configuration generation, moved on at commit (configuration writes only).
+    generation: Option<Arc<AtomicU64>>,
 }
 
 impl WriteTx {
     /// Makes every change of this transaction durable and visible.
     pub async fn commit(self) -> Result<()> {
         self.tx.commit().await?;
+        if let Some(generation) = &self.generation {
+            generation.fetch_add(1, Ordering::AcqRel);
+        }
         Ok(())
     }
 }

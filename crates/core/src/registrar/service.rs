@@ -89,7 +89,7 @@ impl Registrar {
     /// Writes the current bindings of `aor`, read once the write transaction is open so the
     /// last writer always writes the newest set.
     async fn persist(&self, aor: &str) -> Result<(), sb_store::Error> {
-        let mut tx = self.store.write().await?;
+        let mut tx = self.store.write_records().await?;
         let rows: Vec<StoredBinding> = self.table().contacts(aor, unix_now()).iter().map(|b| stored(aor, b)).collect();
         tx.replace_bindings(aor, &rows).await?;
         tx.commit().await
