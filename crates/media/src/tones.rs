@@ -20,8 +20,7 @@ use std::str::FromStr;
 
 use thiserror::Error;
 
-/// The sample rate tones are generated at.
-pub const SAMPLE_RATE: u32 = 8000;
+use crate::SAMPLE_RATE;
 
 /// Samples per millisecond at [`SAMPLE_RATE`].
 const SAMPLES_PER_MS: u64 = SAMPLE_RATE as u64 / 1000;
