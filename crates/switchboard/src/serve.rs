@@ -73,6 +73,7 @@ async fn start_sip(config: &Config, store: Store) -> Result<Pbx> {
         println!("switchboard: sip listening on {addr}");
     }
     let (endpoint, incoming) = Endpoint::start(transports, received, EndpointConfig::default());
+    crate::memory::release_after_bursts(endpoint.clone());
     let (start, end) = config.rtp_ports;
     let media = MediaEngine::new(MediaConfig { bind: config.sip.ip(), ports: PortRange { start, end } });
     let pbx = Pbx::start(endpoint, incoming, store, media, config.pbx()).await.context("starting the call core")?;

@@ -7,6 +7,7 @@
 //! answers [`NcCheck::Forgotten`] for unknown nonces issued at or before it; the caller
 //! treats that as stale, and the client simply fetches a new nonce.
 
+use sha2::{Digest, Sha256};
 use std::collections::{BTreeSet, HashMap};
 
 use super::nonce::DEFAULT_NONCE_LIFETIME_SECS;
@@ -30,12 +31,25 @@ pub enum NcCheck {
 pub struct NonceCounts {
     max_entries: usize,
     max_age_secs: u64,
-    /// nonce → (issued_at, highest nc).
-    entries: HashMap<String, (u64, u32)>,
+    /// nonce (by [`NonceId`]) → (issued_at, highest nc).
+    entries: HashMap<NonceId, (u64, u32)>,
     /// (issued_at, nonce), oldest first, for pruning and eviction.
-    by_age: BTreeSet<(u64, String)>,
+    by_age: BTreeSet<(u64, NonceId)>,
     /// The newest issue time of a nonce evicted for space.
     evicted_up_to: Option<u64>,
+}
+
+/// A nonce as the table keys it: 128 bits of its SHA-256. Fixed-size keys live inside the
+/// table's own storage, where a `String` per nonce would be a separate small allocation
+/// kept for the nonce's lifetime, scattered over pages a burst of calls used (and so
+/// keeping those pages resident long after the calls end).
+type NonceId = u128;
+
+fn nonce_id(nonce: &str) -> NonceId {
+    let digest = Sha256::digest(nonce.as_bytes());
+    let mut first = [0u8; 16];
+    first.copy_from_slice(&digest[..16]);
+    u128::from_be_bytes(first)
 }
 
 impl Default for NonceCounts {
@@ -77,7 +91,8 @@ impl NonceCounts {
     /// so a forger cannot burn a client's counts.
     pub fn check_and_record(&mut self, nonce: &str, issued_at: u64, nc: u32, now: u64) -> NcCheck {
         self.prune(now);
-        if let Some((_, highest)) = self.entries.get_mut(nonce) {
+        let id = nonce_id(nonce);
+        if let Some((_, highest)) = self.entries.get_mut(&id) {
             if nc > *highest {
                 *highest = nc;
                 return NcCheck::Fresh;
@@ -91,8 +106,8 @@ impl NonceCounts {
         if nc == 0 {
             return NcCheck::Replay;
         }
-        self.entries.insert(nonce.to_owned(), (issued_at, nc));
-        self.by_age.insert((issued_at, nonce.to_owned()));
+        self.entries.insert(id, (issued_at, nc));
+        self.by_age.insert((issued_at, id));
         while self.entries.len() > self.max_entries {
             let Some((t, oldest)) = self.by_age.pop_first() else { break };
             self.entries.remove(&oldest);
