@@ -14,14 +14,17 @@
 //! - [`mixer`]: the core of a mixing bridge: each participant hears the sum of the others.
 //! - [`sound`]: ARI media URIs, the sound file library prompts are read from, and the WAV
 //!   recordings calls are written to.
+//! - [`engine`]: the terminating media engine, the PBX as a call's far end: RTP endpoints
+//!   paced by one 20 ms clock, playing, recording, DTMF and mixing bridges.
 //!
 //! The relay forwards same-codec packets untouched; the terminating side (decoding,
 //! mixing, playing, recording) is built from the sans-IO pieces here, beside the relay
-//! rather than inside its forwarding path. Everything that handles audio samples works in
+//! rather than inside its forwarding path, and shares the relay's port range. Everything that handles audio samples works in
 //! 8 kHz mono 16-bit PCM, 20 ms at a time.
 
 pub mod codec;
 pub mod dtmf;
+pub mod engine;
 pub mod mixer;
 pub mod relay;
 pub mod rtp;

@@ -319,6 +319,17 @@ impl SessionDescription {
         }
     }
 
+    /// The audio `m=` line's port, if there is an audio stream; 0 means it is refused or
+    /// disabled (RFC 3264 §5.1).
+    pub fn audio_port(&self) -> Option<u16> {
+        self.audio_media().map(|media| media.port)
+    }
+
+    /// The audio `m=` line's transport protocol (`RTP/AVP`, `RTP/SAVP`, …), if any.
+    pub fn audio_proto(&self) -> Option<&str> {
+        self.audio_media().map(|media| media.proto.as_str())
+    }
+
     /// The audio stream's direction: its media-level attribute, else the session-level
     /// one, else [`Direction::SendRecv`] (RFC 3264 §5.1).
     pub fn audio_direction(&self) -> Direction {
@@ -709,6 +720,16 @@ mod tests {
 
     fn ours() -> IpAddr {
         "203.0.113.5".parse().unwrap()
+    }
+
+    #[test]
+    fn audio_port_and_proto_say_whether_the_stream_is_usable() {
+        let offer = SessionDescription::parse(SIPP).unwrap();
+        assert_eq!((offer.audio_port(), offer.audio_proto()), (Some(6000), Some("RTP/AVP")));
+        let refused = SessionDescription::parse(&SIPP.replace("6000", "0")).unwrap();
+        assert_eq!(refused.audio_port(), Some(0));
+        let video = SessionDescription::parse(&SIPP.replace("m=audio", "m=video")).unwrap();
+        assert_eq!((video.audio_port(), video.audio_proto()), (None, None));
     }
 
     #[test]

@@ -542,6 +542,14 @@ impl ToneGenerator {
         ToneGenerator { spec, segment: 0, elapsed: 0, phases: [0.0; 2], finished: false }
     }
 
+    /// Goes back to the start of the specification, as if new; allocates nothing.
+    pub fn restart(&mut self) {
+        self.segment = 0;
+        self.elapsed = 0;
+        self.phases = [0.0; 2];
+        self.finished = false;
+    }
+
     /// Whether the tone has played through (only tones whose segments are all `!`);
     /// from then on it yields silence.
     pub fn is_finished(&self) -> bool {
@@ -623,6 +631,20 @@ mod tests {
         let mut filter = Goertzel::new(frequency, SAMPLE_RATE);
         filter.feed(samples);
         filter.amplitude()
+    }
+
+    #[test]
+    fn restart_plays_the_tone_again_from_its_start() {
+        let spec = ToneSpec::parse("!440/100,!0/100").unwrap();
+        let mut generator = ToneGenerator::new(spec.clone());
+        let mut first = vec![0; 1600];
+        generator.fill(&mut first);
+        assert!(generator.is_finished());
+        generator.restart();
+        assert!(!generator.is_finished());
+        let mut again = vec![0; 1600];
+        generator.fill(&mut again);
+        assert_eq!(first, again);
     }
 
     #[test]

@@ -152,6 +152,12 @@ impl DtmfDetector {
         *self = DtmfDetector::new();
     }
 
+    /// The digit reported last, while it lasts: until it has been absent for two blocks.
+    /// Its disappearance is when the key was released.
+    pub fn held(&self) -> Option<Digit> {
+        self.reported
+    }
+
     /// Classifies the finished block, reports a confirmed digit, and starts a new block.
     fn end_block(&mut self, digits: &mut Vec<Digit>) {
         let hit = self.classify();

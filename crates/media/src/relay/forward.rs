@@ -10,14 +10,14 @@
 //! packet (it is UDP) instead of stalling the other direction.
 
 use std::io;
-use std::net::{IpAddr, SocketAddr, SocketAddrV6};
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Instant;
 
 use tokio::net::UdpSocket;
 use tokio::sync::watch;
 
-use super::latch::Latch;
+use super::latch::{self, Latch};
 use super::packet::{self, Kind};
 use super::ports::{self, PortLease, PortPool};
 use super::{ActiveRelay, Counters, MediaError, Side};
@@ -85,16 +85,7 @@ impl Leg {
 
     /// Takes this side's RTP address from its SDP, and assumes its RTCP on the port above.
     fn set_hint(&mut self, rtp: Option<SocketAddr>) {
-        // An IPv6 socket sees IPv4 peers as v4-mapped addresses; the hint must compare
-        // equal to what it receives, and be something it can send to.
-        let rtp = rtp.map(|addr| match addr {
-            SocketAddr::V4(v4) if self.local.is_ipv6() => {
-                SocketAddr::V6(SocketAddrV6::new(v4.ip().to_ipv6_mapped(), v4.port(), 0, 0))
-            }
-            _ => addr,
-        });
-        let rtcp =
-            rtp.and_then(|addr| Some(SocketAddr::new(addr.ip(), addr.port().checked_add(1)?)));
+        let (rtp, rtcp) = latch::sdp_hints(self.local, rtp);
         self.rtp.latch.set_hint(rtp);
         self.rtcp.latch.set_hint(rtcp);
     }

@@ -7,17 +7,17 @@
 //! [`RELATCH_AFTER`] (the NAT binding changed, the phone restarted its stream). Anything
 //! else is dropped, so a stray or spoofed source cannot hijack an established stream.
 
-use std::net::SocketAddr;
+use std::net::{SocketAddr, SocketAddrV6};
 use std::time::{Duration, Instant};
 
 /// How long the latched source must have been silent before another source may take over.
 /// Short enough that a re-INVITE or a NAT rebinding costs at most this much audio, long
 /// enough that a second stream interleaving with a live one is not followed.
-pub(super) const RELATCH_AFTER: Duration = Duration::from_secs(2);
+pub(crate) const RELATCH_AFTER: Duration = Duration::from_secs(2);
 
 /// The latching state of one socket.
 #[derive(Debug, Clone, Default)]
-pub(super) struct Latch {
+pub(crate) struct Latch {
     /// The address from the SDP, if usable.
     hint: Option<SocketAddr>,
     /// The source we latched onto, and when we last heard from it.
@@ -26,13 +26,13 @@ pub(super) struct Latch {
 
 impl Latch {
     /// Sets the address from the SDP; `None` when it has none (a hold).
-    pub(super) fn set_hint(&mut self, hint: Option<SocketAddr>) {
+    pub(crate) fn set_hint(&mut self, hint: Option<SocketAddr>) {
         self.hint = hint;
     }
 
     /// Whether to accept a packet from `source` at `now`, latching onto it if it may take
     /// over.
-    pub(super) fn accept(&mut self, source: SocketAddr, now: Instant) -> bool {
+    pub(crate) fn accept(&mut self, source: SocketAddr, now: Instant) -> bool {
         if let Some((latched, heard)) = self.latched {
             let silent = now.saturating_duration_since(heard) >= RELATCH_AFTER;
             if source != latched && Some(source) != self.hint && !silent {
@@ -44,9 +44,30 @@ impl Latch {
     }
 
     /// Where to send towards this socket's party: the latched source, else the SDP's.
-    pub(super) fn destination(&self) -> Option<SocketAddr> {
+    pub(crate) fn destination(&self) -> Option<SocketAddr> {
         self.latched.map(|(addr, _)| addr).or(self.hint)
     }
+}
+
+/// The address an SDP gives for RTP, if media can be sent there: an unspecified address
+/// or port 0 (a hold, a rejected stream) means nowhere.
+pub(crate) fn usable_remote(rtp: SocketAddr) -> Option<SocketAddr> {
+    (!rtp.ip().is_unspecified() && rtp.port() != 0).then_some(rtp)
+}
+
+/// The RTP and RTCP hints for a socket pair bound at `local` whose party's SDP gives
+/// `rtp`; RTCP is assumed on the port above (RFC 3605's default).
+pub(crate) fn sdp_hints(local: SocketAddr, rtp: Option<SocketAddr>) -> (Option<SocketAddr>, Option<SocketAddr>) {
+    // An IPv6 socket sees IPv4 peers as v4-mapped addresses; the hint must compare
+    // equal to what it receives, and be something it can send to.
+    let rtp = rtp.map(|addr| match addr {
+        SocketAddr::V4(v4) if local.is_ipv6() => {
+            SocketAddr::V6(SocketAddrV6::new(v4.ip().to_ipv6_mapped(), v4.port(), 0, 0))
+        }
+        _ => addr,
+    });
+    let rtcp = rtp.and_then(|addr| Some(SocketAddr::new(addr.ip(), addr.port().checked_add(1)?)));
+    (rtp, rtcp)
 }
 
 #[cfg(test)]
@@ -55,6 +76,17 @@ mod tests {
 
     fn addr(s: &str) -> SocketAddr {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn sdp_hints_map_ipv4_for_ipv6_sockets_and_put_rtcp_above() {
+        let (rtp, rtcp) = sdp_hints(addr("0.0.0.0:4000"), Some(addr("192.0.2.1:5004")));
+        assert_eq!((rtp, rtcp), (Some(addr("192.0.2.1:5004")), Some(addr("192.0.2.1:5005"))));
+        let (rtp, rtcp) = sdp_hints(addr("[::]:4000"), Some(addr("192.0.2.1:5004")));
+        assert_eq!((rtp, rtcp), (Some(addr("[::ffff:192.0.2.1]:5004")), Some(addr("[::ffff:192.0.2.1]:5005"))));
+        assert_eq!(sdp_hints(addr("0.0.0.0:4000"), Some(addr("192.0.2.1:65535"))).1, None);
+        assert_eq!(usable_remote(addr("0.0.0.0:5004")), None);
+        assert_eq!(usable_remote(addr("192.0.2.1:0")), None);
     }
 
     #[test]

@@ -7,7 +7,9 @@
 //! is where we send. The SDP address ([`Relay::set_remote`]) is only used until the phone
 //! has sent something.
 //!
-//! - [`MediaEngine`]: owns the port range and the counters; hands out relays.
+//! - [`MediaEngine`]: owns the port range and the counters; hands out relays, and through
+//!   [`MediaEngine::channels`] the terminating channels of [`crate::engine`], from the
+//!   same ports.
 //! - [`Relay`]: one call's relay; dropping it stops forwarding and frees its ports.
 //!
 //! The hot path only forwards: no allocation, lock or log per packet. The sans-IO parts
@@ -15,12 +17,13 @@
 //! without them.
 
 mod forward;
-mod latch;
+pub(crate) mod latch;
 mod packet;
-mod ports;
+pub(crate) mod ports;
 
 use std::io;
 use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -28,6 +31,11 @@ use thiserror::Error;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::dtmf::DtmfError;
+use crate::engine::{ChannelEngine, ChannelId, NegotiateError};
+use crate::sound::library::SoundError;
+use crate::sound::recording::RecordingError;
+use crate::tones::ToneError;
 use forward::{Forwarder, Leg, Remotes};
 use ports::PortPool;
 
@@ -79,7 +87,7 @@ impl Side {
     }
 }
 
-/// Why a relay could not be set up.
+/// Why a relay or a terminating channel could not be set up, or refused a request.
 #[derive(Debug, Error)]
 pub enum MediaError {
     /// Every port pair of the range is in use by us or refused by the OS.
@@ -100,6 +108,34 @@ pub enum MediaError {
         #[source]
         source: io::Error,
     },
+    /// The SDP has no audio stream we can take (no codec in common, no audio, a refused
+    /// stream): a SIP caller answers 488 Not Acceptable Here.
+    #[error("not acceptable: {0}")]
+    NotAcceptable(#[from] NegotiateError),
+    /// A `sound:`, `digits:`, … URI names no playable file, or the file is unreadable.
+    #[error(transparent)]
+    Sound(#[from] SoundError),
+    /// A recording could not be played, created, or is in the way (`ifExists=fail`).
+    #[error(transparent)]
+    Recording(#[from] RecordingError),
+    /// A `tone:` URI names no tone, tonezone or valid tone string.
+    #[error(transparent)]
+    Tone(#[from] ToneError),
+    /// Digits or DTMF timings that cannot be sent.
+    #[error(transparent)]
+    Dtmf(#[from] DtmfError),
+    /// A recording format other than `wav`, the only one written.
+    #[error("recording format {0:?} is not supported, only wav")]
+    UnsupportedFormat(String),
+    /// The channel is recording already; one recording at a time.
+    #[error("channel {0} is already recording")]
+    AlreadyRecording(ChannelId),
+    /// The media clock is gone (the runtime is shutting down) or a file worker failed.
+    #[error("the media engine has stopped")]
+    EngineStopped,
+    /// A channel was asked for outside a tokio runtime, where the media clock cannot run.
+    #[error("media channels need a tokio runtime")]
+    NoRuntime,
 }
 
 /// A snapshot of a [`MediaEngine`]'s counters.
@@ -108,16 +144,27 @@ pub struct MediaStats {
     /// Relays whose forwarding has not stopped yet. A dropped relay stops at the runtime's
     /// next turn, and only then leaves this count and frees its ports.
     pub active_relays: usize,
-    /// UDP ports held by active relays (4 per relay).
+    /// Terminating channels the media clock owns. A dropped channel closes at the clock's
+    /// next tick, and only then leaves this count and frees its ports.
+    pub active_channels: usize,
+    /// Mixing bridges the media clock owns.
+    pub active_bridges: usize,
+    /// UDP ports held by active relays (4 per relay) and channels (2 per channel).
     pub ports_in_use: usize,
     /// Packets forwarded since the engine was created.
     pub packets_forwarded: u64,
     /// Packets received but not forwarded: malformed, from an unexpected source, with
     /// nowhere to go yet, or refused by the socket.
     pub packets_dropped: u64,
+    /// RTP and RTCP packets terminating channels took in (accepted by their latch).
+    pub channel_packets_received: u64,
+    /// RTP and RTCP packets terminating channels sent.
+    pub channel_packets_sent: u64,
+    /// Channel events (DTMF, playback, recording) dropped because their owner's queue was full.
+    pub events_dropped: u64,
 }
 
-/// Hands out relays; cheap to clone; shared by all calls.
+/// Hands out relays and terminating channels; cheap to clone; shared by all calls.
 #[derive(Debug, Clone)]
 pub struct MediaEngine {
     /// Where sockets bind.
@@ -126,17 +173,36 @@ pub struct MediaEngine {
     pool: Arc<PortPool>,
     /// What [`MediaEngine::stats`] reports.
     counters: Arc<Counters>,
+    /// The terminating side, sharing `pool`.
+    channels: ChannelEngine,
 }
 
 impl MediaEngine {
-    /// An engine for `config`. It binds nothing until asked for a relay; a range without
-    /// a single even/odd pair makes every [`MediaEngine::relay`] fail.
+    /// An engine for `config`. It binds nothing until asked for a relay or a channel, and
+    /// starts no task until the first channel (so it may be made outside a runtime); a
+    /// range without a single even/odd pair makes every request fail.
     pub fn new(config: MediaConfig) -> MediaEngine {
+        let pool = Arc::new(PortPool::new(config.ports));
         MediaEngine {
             bind: config.bind,
-            pool: Arc::new(PortPool::new(config.ports)),
+            channels: ChannelEngine::new(config.bind, Arc::clone(&pool)),
+            pool,
             counters: Arc::new(Counters::default()),
         }
+    }
+
+    /// The same engine, with prompts read from `sounds` and recordings kept in
+    /// `recordings`. Call it before cloning the engine: clones made earlier keep the
+    /// directories they had.
+    pub fn with_media_dirs(mut self, sounds: impl Into<PathBuf>, recordings: impl Into<PathBuf>) -> MediaEngine {
+        self.channels = self.channels.with_media_dirs(sounds.into(), recordings.into());
+        self
+    }
+
+    /// The terminating side: channels for which the PBX is the far end of the call, and
+    /// the bridges that mix them.
+    pub fn channels(&self) -> &ChannelEngine {
+        &self.channels
     }
 
     /// Binds an RTP and an RTCP socket for each side (4 UDP sockets) from the range,
@@ -157,12 +223,15 @@ impl MediaEngine {
 
     /// The engine's counters now.
     pub fn stats(&self) -> MediaStats {
-        MediaStats {
+        let mut stats = MediaStats {
             active_relays: self.counters.active_relays.load(Ordering::Relaxed),
             ports_in_use: self.pool.ports_in_use(),
             packets_forwarded: self.counters.forwarded.load(Ordering::Relaxed),
             packets_dropped: self.counters.dropped.load(Ordering::Relaxed),
-        }
+            ..MediaStats::default()
+        };
+        self.channels.add_stats(&mut stats);
+        stats
     }
 }
 
@@ -190,7 +259,7 @@ impl Relay {
     /// again on each re-INVITE. An unspecified address or port 0 (a hold, a rejected
     /// stream) clears it, since there is nowhere to send; a latched address is kept.
     pub fn set_remote(&self, side: Side, rtp: SocketAddr) {
-        let usable = (!rtp.ip().is_unspecified() && rtp.port() != 0).then_some(rtp);
+        let usable = latch::usable_remote(rtp);
         self.remotes
             .send_modify(|remotes| remotes[side.index()] = usable);
     }

@@ -1,6 +1,7 @@
 //! The pool of RTP/RTCP port pairs an engine hands out, and the binding of a pair's two
 //! sockets. A pair is leased while its sockets live and returns to the pool when the
-//! lease is dropped, which the forwarding task does right after closing the sockets.
+//! lease is dropped, which the forwarding task (or the media clock, for a terminating
+//! channel) does right after closing the sockets.
 
 use std::io;
 use std::net::{IpAddr, SocketAddr, UdpSocket};
@@ -13,7 +14,7 @@ use super::{MediaError, PortRange};
 
 /// Which even ports of a [`PortRange`] are taken, as a bitmap of pairs.
 #[derive(Debug)]
-pub(super) struct PortPool {
+pub(crate) struct PortPool {
     /// The range as configured, for error messages.
     range: PortRange,
     /// The RTP port of pair 0; pair `i` is `first + 2i` and `first + 2i + 1`.
@@ -29,26 +30,26 @@ pub(super) struct PortPool {
 
 /// A pair of ports taken from a [`PortPool`] until dropped.
 #[derive(Debug)]
-pub(super) struct PortLease {
+pub(crate) struct PortLease {
     pool: Arc<PortPool>,
     pair: usize,
 }
 
 /// The two sockets of a freshly bound pair, with the lease that keeps their ports ours.
 #[derive(Debug)]
-pub(super) struct BoundPair {
+pub(crate) struct BoundPair {
     /// The even port.
-    pub(super) rtp: UdpSocket,
+    pub(crate) rtp: UdpSocket,
     /// The odd port above it.
-    pub(super) rtcp: UdpSocket,
+    pub(crate) rtcp: UdpSocket,
     /// Declared last so that, wherever these fields end up, the sockets can be closed
     /// before the ports are handed out again.
-    pub(super) lease: PortLease,
+    pub(crate) lease: PortLease,
 }
 
 impl PortPool {
     /// A pool with every pair of `range` free.
-    pub(super) fn new(range: PortRange) -> PortPool {
+    pub(crate) fn new(range: PortRange) -> PortPool {
         // Port 0 asks the OS for "any port", so the first usable pair is 2/3.
         let first = u32::from(range.start.max(2)).next_multiple_of(2);
         let end = u32::from(range.end);
@@ -64,7 +65,7 @@ impl PortPool {
     }
 
     /// UDP ports held by leases.
-    pub(super) fn ports_in_use(&self) -> usize {
+    pub(crate) fn ports_in_use(&self) -> usize {
         self.leased.load(Ordering::Relaxed) * 2
     }
 
@@ -112,7 +113,7 @@ impl Drop for PortLease {
 /// Takes a free pair from `pool` and binds its two sockets on `ip`, non-blocking. The
 /// search starts at a random pair, so the ports of a call are hard to guess, and skips
 /// pairs the OS refuses (taken by another program, or reserved).
-pub(super) fn bind_pair(pool: &Arc<PortPool>, ip: IpAddr) -> Result<BoundPair, MediaError> {
+pub(crate) fn bind_pair(pool: &Arc<PortPool>, ip: IpAddr) -> Result<BoundPair, MediaError> {
     if pool.pairs == 0 {
         return Err(exhausted(pool));
     }
@@ -164,7 +165,7 @@ fn bind_both(ip: IpAddr, port: u16) -> Result<(UdpSocket, UdpSocket), BindError>
     Ok((rtp, rtcp))
 }
 
-/// Binds one non-blocking UDP socket, ready for tokio.
+/// Binds one non-blocking UDP socket, ready for tokio or for draining by the media clock.
 fn bind_one(addr: SocketAddr) -> Result<UdpSocket, BindError> {
     let socket = UdpSocket::bind(addr).map_err(|source| match source.kind() {
         io::ErrorKind::AddrInUse | io::ErrorKind::PermissionDenied => BindError::Refused,
