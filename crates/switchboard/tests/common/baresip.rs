@@ -22,6 +22,10 @@ use tokio::sync::mpsc;
 /// Where Debian puts the modules.
 pub const MODULE_PATH: &str = "/usr/lib/baresip/modules";
 
+/// Between two digits of [`Baresip::send_dtmf`]: longer than one event (180 ms and 3 end
+/// packets), so that the next starts after the last one ended.
+pub const DTMF_GAP: Duration = Duration::from_millis(400);
+
 /// One baresip phone.
 pub struct Baresip {
     pub name: String,
@@ -229,6 +233,20 @@ impl Baresip {
         self.command("hangup", "").await;
     }
 
+    /// Keys `digits` (0-9, *, #, A-D) in the current call as RFC 4733 telephone-events, the
+    /// way the `menu` module sends a digit typed in a call: `sndcode D` presses and releases
+    /// the key, and libre's telev then sends the event for at least 9 packets (180 ms at 20 ms
+    /// ptime) followed by 3 end packets, on the payload type the answer gave telephone-event.
+    /// baresip never sends in-band tones, so the far end sees nothing without that answer.
+    /// One command per digit, [`DTMF_GAP`] apart, so that each is a separate event (as a person
+    /// keys them) rather than a queue that relies on libre's back-to-back handling.
+    pub async fn send_dtmf(&mut self, digits: &str) {
+        for digit in digits.chars() {
+            self.command("sndcode", &digit.to_string()).await;
+            tokio::time::sleep(DTMF_GAP).await;
+        }
+    }
+
     /// Quits (so that the recordings are closed) and waits for the process.
     pub async fn quit(&mut self) {
         let body = json!({"command": "quit", "params": "", "token": "quit"}).to_string();
@@ -310,16 +328,59 @@ fn netstring(buf: &[u8]) -> Option<(&[u8], usize)> {
 // Audio
 // ---------------------------------------------------------------------------------------
 
+/// The sample rate of every WAV written here and recorded by the phones (`ausrc_srate`,
+/// `auplay_srate`), and of the PBX's sounds.
+pub const RATE: u32 = 8000;
+
+/// The amplitude of the test signals: loud, yet three of them summed by a conference stay
+/// far from clipping (and within G.711's range).
+pub const AMPLITUDE: f64 = 8000.0;
+
+/// Frames whose RMS is under this are silence (G.711 idle noise is far below it).
+pub const SILENCE_RMS: f64 = 300.0;
+
+/// Writes `samples` as a WAV of [`RATE`], mono 16-bit: what `aufile` plays and what the
+/// PBX's sounds are.
+pub fn write_wav(path: &Path, samples: &[i16]) {
+    let spec =
+        hound::WavSpec { channels: 1, sample_rate: RATE, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
+    let mut writer = hound::WavWriter::create(path, spec).unwrap_or_else(|e| panic!("create {}: {e}", path.display()));
+    for sample in samples {
+        writer.write_sample(*sample).expect("wav sample");
+    }
+    writer.finalize().expect("finalize wav");
+}
+
+/// `len` samples of a sine at `hz` ([`RATE`], [`AMPLITUDE`]).
+pub fn sine(hz: f64, len: usize) -> Vec<i16> {
+    (0..len)
+        .map(|i| ((i as f64) * 2.0 * std::f64::consts::PI * hz / f64::from(RATE)).sin() * AMPLITUDE)
+        .map(|s| s as i16)
+        .collect()
+}
+
 /// Writes `seconds` of a sine tone at `hz` (8 kHz mono 16-bit, amplitude 8000).
 pub fn write_tone(path: &Path, hz: f64, seconds: u32) {
-    let spec =
-        hound::WavSpec { channels: 1, sample_rate: 8000, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
-    let mut writer = hound::WavWriter::create(path, spec).expect("tone wav");
-    for i in 0..8000 * seconds {
-        let sample = (f64::from(i) * 2.0 * std::f64::consts::PI * hz / 8000.0).sin() * 8000.0;
-        writer.write_sample(sample as i16).expect("tone sample");
+    write_wav(path, &sine(hz, (RATE * seconds) as usize));
+}
+
+/// A signal that can only be matched in one place: each of `tones` for `tone_len` samples,
+/// then `gap_len` samples of silence, in order. Each tone fades in and out over 5 ms, so
+/// that the edges do not splatter into other frequencies.
+pub fn tone_sequence(tones: &[f64], tone_len: usize, gap_len: usize) -> Vec<i16> {
+    let fade = (RATE / 200) as usize;
+    let mut out = Vec::with_capacity(tones.len() * (tone_len + gap_len));
+    for hz in tones {
+        let tone = sine(*hz, tone_len);
+        out.extend(tone.iter().enumerate().map(|(i, s)| {
+            let edge = i.min(tone_len - 1 - i);
+            let gain =
+                if edge < fade { 0.5 - 0.5 * (std::f64::consts::PI * edge as f64 / fade as f64).cos() } else { 1.0 };
+            (f64::from(*s) * gain) as i16
+        }));
+        out.resize(out.len() + gap_len, 0);
     }
-    writer.finalize().expect("finalize tone wav");
+    out
 }
 
 /// Reads a mono 16-bit WAV: its sample rate and samples.
@@ -355,12 +416,45 @@ pub fn tone_share(samples: &[f64], rate: u32, hz: f64) -> f64 {
     2.0 * power / mean_square
 }
 
+/// One 50 ms frame of a recording, measured at some frequencies.
+#[derive(Debug, Clone)]
+pub struct Frame {
+    pub rms: f64,
+    /// The [`tone_share`] of each frequency asked for, in the order asked.
+    pub shares: Vec<f64>,
+}
+
+impl Frame {
+    /// Not silence.
+    pub fn loud(&self) -> bool {
+        self.rms >= SILENCE_RMS
+    }
+
+    /// The power of the `i`-th frequency asked for (its share of the mean square).
+    pub fn power(&self, i: usize) -> f64 {
+        self.shares[i] * self.rms * self.rms
+    }
+}
+
+/// Cuts `samples` into 50 ms frames and measures each of `tones` in each. 50 ms holds a
+/// whole number of periods of any multiple of 20 Hz, which every test tone is.
+pub fn tone_frames(samples: &[i16], rate: u32, tones: &[f64]) -> Vec<Frame> {
+    samples
+        .chunks_exact((rate / 20) as usize)
+        .map(|chunk| {
+            let x: Vec<f64> = chunk.iter().map(|s| f64::from(*s)).collect();
+            let rms = (x.iter().map(|s| s * s).sum::<f64>() / x.len() as f64).sqrt();
+            Frame { rms, shares: tones.iter().map(|hz| tone_share(&x, rate, *hz)).collect() }
+        })
+        .collect()
+}
+
 /// What a recording holds, in 50 ms frames.
 #[derive(Debug)]
 pub struct ToneReport {
     pub seconds: f64,
     pub frames: usize,
-    /// Frames that are not silence (RMS over 300).
+    /// Frames that are not silence (RMS over [`SILENCE_RMS`]).
     pub loud: usize,
     /// Loud frames that are the `wanted` tone (share over 0.5) and not the `unwanted` one (under 0.1).
     pub wanted: usize,
@@ -372,32 +466,129 @@ pub struct ToneReport {
 /// Splits a recording into 50 ms frames and classifies them by tone.
 pub fn tone_report(path: &Path, wanted_hz: f64, unwanted_hz: f64) -> ToneReport {
     let (rate, samples) = read_wav(path);
-    let frame = (rate / 20) as usize;
-    let mut report = ToneReport {
-        seconds: samples.len() as f64 / f64::from(rate),
-        frames: 0,
-        loud: 0,
-        wanted: 0,
-        unwanted: 0,
-        rms: 0.0,
-    };
+    let frames = tone_frames(&samples, rate, &[wanted_hz, unwanted_hz]);
     let total: f64 = samples.iter().map(|s| f64::from(*s) * f64::from(*s)).sum();
-    report.rms = (total / samples.len().max(1) as f64).sqrt();
-    for chunk in samples.chunks_exact(frame) {
-        report.frames += 1;
-        let x: Vec<f64> = chunk.iter().map(|s| f64::from(*s)).collect();
-        let rms = (x.iter().map(|s| s * s).sum::<f64>() / x.len() as f64).sqrt();
-        if rms < 300.0 {
+    let loud: Vec<&Frame> = frames.iter().filter(|f| f.loud()).collect();
+    ToneReport {
+        seconds: samples.len() as f64 / f64::from(rate),
+        frames: frames.len(),
+        loud: loud.len(),
+        wanted: loud.iter().filter(|f| f.shares[0] > 0.5 && f.shares[1] < 0.1).count(),
+        unwanted: loud.iter().filter(|f| f.shares[1] > 0.5).count(),
+        rms: (total / samples.len().max(1) as f64).sqrt(),
+    }
+}
+
+/// Where a reference signal best matches inside a recording.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Correlation {
+    /// Where the reference's first sample falls in the recording (negative: before its start).
+    pub lag: isize,
+    /// The normalised cross-correlation there: 1 for an exact copy at any gain, about 0 for
+    /// unrelated audio, 0 when no lag overlaps enough.
+    pub score: f64,
+    /// How many samples of the reference overlap the recording at that lag.
+    pub overlap: usize,
+}
+
+/// The best normalised cross-correlation of `reference` against `recording` over every lag
+/// at which at least `min_overlap` (a fraction) of the reference lies inside the recording,
+/// so that a copy whose first milliseconds were lost still matches while a truncated one
+/// (the end missing) does not. Each lag's score is computed over the overlap only. The dot
+/// products of all lags come from one FFT cross-correlation (a direct sum over every lag
+/// takes tens of seconds in a debug build), the energies from running sums.
+pub fn best_correlation(reference: &[i16], recording: &[i16], min_overlap: f64) -> Correlation {
+    let running_squares = |x: &[i16]| {
+        let mut sums = Vec::with_capacity(x.len() + 1);
+        let mut sum = 0.0;
+        sums.push(0.0);
+        for s in x {
+            sum += f64::from(*s) * f64::from(*s);
+            sums.push(sum);
+        }
+        sums
+    };
+    let (n, m) = (reference.len() as isize, recording.len() as isize);
+    let need = ((min_overlap.clamp(0.0, 1.0) * n as f64).ceil() as isize).max(1);
+    let mut best = Correlation { lag: 0, score: 0.0, overlap: 0 };
+    if n == 0 || m < need {
+        return best;
+    }
+    let dots = cross_correlation(reference, recording);
+    let size = dots.len() as isize;
+    let (ref_sq, rec_sq) = (running_squares(reference), running_squares(recording));
+    for lag in (need - n)..=(m - need) {
+        let (lo, hi) = ((-lag).max(0), n.min(m - lag));
+        if hi - lo < need {
             continue;
         }
-        report.loud += 1;
-        let (w, u) = (tone_share(&x, rate, wanted_hz), tone_share(&x, rate, unwanted_hz));
-        if w > 0.5 && u < 0.1 {
-            report.wanted += 1;
-        }
-        if u > 0.5 {
-            report.unwanted += 1;
+        let dot = dots[lag.rem_euclid(size) as usize];
+        let (lo, hi, at) = (lo as usize, hi as usize, (lo + lag) as usize);
+        let energy = (ref_sq[hi] - ref_sq[lo]) * (rec_sq[at + hi - lo] - rec_sq[at]);
+        // Under one sample's worth of energy is silence (and rounding of the running sums).
+        if energy > 1.0 {
+            let score = dot / energy.sqrt();
+            if score > best.score {
+                best = Correlation { lag, score, overlap: hi - lo };
+            }
         }
     }
-    report
+    best
+}
+
+/// `Σ a[i]·b[i + lag]` for every lag, at index `lag` for `lag >= 0` and `len + lag` for
+/// negative ones (the answer's length is a power of two of at least `a.len() + b.len()`, so
+/// the two never meet).
+fn cross_correlation(a: &[i16], b: &[i16]) -> Vec<f64> {
+    let size = (a.len() + b.len()).next_power_of_two();
+    let spectrum = |x: &[i16]| {
+        let mut re: Vec<f64> = x.iter().map(|s| f64::from(*s)).collect();
+        re.resize(size, 0.0);
+        let mut im = vec![0.0; size];
+        fft(&mut re, &mut im, false);
+        (re, im)
+    };
+    let ((are, aim), (bre, bim)) = (spectrum(a), spectrum(b));
+    // B · conj(A): the correlation with `a` as the reference sliding along `b`.
+    let (mut re, mut im): (Vec<f64>, Vec<f64>) =
+        (0..size).map(|k| (bre[k] * are[k] + bim[k] * aim[k], bim[k] * are[k] - bre[k] * aim[k])).unzip();
+    fft(&mut re, &mut im, true);
+    re.iter().map(|v| v / size as f64).collect()
+}
+
+/// In-place iterative radix-2 FFT of `re` + i·`im` (length a power of two); `inverse`
+/// turns the rotation around and, as usual, leaves the 1/n to the caller.
+fn fft(re: &mut [f64], im: &mut [f64], inverse: bool) {
+    let n = re.len();
+    let mut j = 0;
+    for i in 1..n {
+        let mut bit = n >> 1;
+        while j & bit != 0 {
+            j ^= bit;
+            bit >>= 1;
+        }
+        j |= bit;
+        if i < j {
+            re.swap(i, j);
+            im.swap(i, j);
+        }
+    }
+    let mut len = 2;
+    while len <= n {
+        let angle = 2.0 * std::f64::consts::PI / len as f64 * if inverse { 1.0 } else { -1.0 };
+        let half = len / 2;
+        for start in (0..n).step_by(len) {
+            for k in 0..half {
+                // Each twiddle computed afresh: a running product drifts over 2^17 points.
+                let (wi, wr) = (angle * k as f64).sin_cos();
+                let (a, b) = (start + k, start + k + half);
+                let (tr, ti) = (re[b] * wr - im[b] * wi, re[b] * wi + im[b] * wr);
+                re[b] = re[a] - tr;
+                im[b] = im[a] - ti;
+                re[a] += tr;
+                im[a] += ti;
+            }
+        }
+        len <<= 1;
+    }
 }

@@ -173,6 +173,13 @@ impl SipPbx {
     /// Starts Switchboard on `backend` with `--rtp-ports` from a fresh port block and
     /// creates the SIP extensions `extensions` in tenant `default`.
     pub async fn start(backend: Backend, extensions: &[&str]) -> SipPbx {
+        SipPbx::start_with(backend, extensions, &[]).await
+    }
+
+    /// Like [`SipPbx::start`], with more `serve` arguments (e.g. `--demo`). An extension that
+    /// already exists (`--demo` seeds 1001-1003 with random passwords) gets its password set
+    /// with a PUT instead, so that [`SipPbx::password`] is right either way.
+    pub async fn start_with(backend: Backend, extensions: &[&str], args: &[&str]) -> SipPbx {
         let ports = PortBlock::take();
         if let Some(anchor) = std::env::var(ANCHOR_ENV).ok().filter(|a| !a.is_empty()) {
             let sip = anchor.parse().unwrap_or_else(|e| panic!("{ANCHOR_ENV}={anchor}: {e}"));
@@ -182,18 +189,23 @@ impl SipPbx {
         }
         let rtp = ports.rtp_range();
         let range = format!("{}-{}", rtp.0, rtp.1);
-        let server = Server::start_with(backend, &["--rtp-ports", &range]).await;
+        let serve_args: Vec<&str> = ["--rtp-ports", range.as_str()].into_iter().chain(args.iter().copied()).collect();
+        let server = Server::start_with(backend, &serve_args).await;
         let sip = server.sip_addr().await;
         let mut passwords = HashMap::new();
         for ext in extensions {
             let passwd = format!("Sb{}", random_hex(10));
-            server
+            let created = server
                 .post_json(
                     "extensions/unprovisioned",
                     &json!({"pkey": ext, "cluster": "default", "desc": format!("e2e {ext}"), "passwd": passwd}),
                 )
-                .await
-                .expect(200);
+                .await;
+            if created.status == 409 {
+                server.put_json(&format!("extensions/{ext}"), &json!({"passwd": passwd})).await.expect(200);
+            } else {
+                created.expect(200);
+            }
             passwords.insert((*ext).to_owned(), passwd);
         }
         SipPbx { server: Some(server), sip, ports, rtp, passwords }
@@ -290,23 +302,10 @@ impl SipPbx {
     /// (every dialog and call of the test is gone). Skipped, with a note, while `/metrics`
     /// or the gauges do not exist.
     pub async fn assert_no_calls_left(&self) {
-        let Some(server) = &self.server else { return };
         let deadline = Instant::now() + Duration::from_secs(5);
         loop {
-            let resp = server.get("/metrics").await;
-            if resp.status == 404 {
-                eprintln!("NOTE: /metrics answered 404: call and dialog leak check skipped");
-                return;
-            }
-            let text = resp.expect(200).text.clone();
-            let gauge = |name: &str| {
-                text.lines().filter(|l| !l.starts_with('#')).find_map(|l| {
-                    let (key, value) = l.rsplit_once(' ')?;
-                    (key == name || key.starts_with(&format!("{name}{{")))
-                        .then(|| value.trim().parse::<f64>().ok())
-                        .flatten()
-                })
-            };
+            let Some(text) = self.metrics().await else { return };
+            let gauge = |name: &str| metric_samples(&text, name).first().map(|(_, value)| *value);
             let (dialogs, calls) = (gauge("switchboard_sip_dialogs"), gauge("switchboard_calls_active"));
             if dialogs.is_none() && calls.is_none() {
                 eprintln!(
@@ -324,6 +323,40 @@ impl SipPbx {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
+
+    /// The `/metrics` text, or `None` (with a note) on the anchor or while the route is
+    /// missing (404).
+    pub async fn metrics(&self) -> Option<String> {
+        let server = self.server.as_ref()?;
+        let resp = server.get("/metrics").await;
+        if resp.status == 404 {
+            eprintln!("NOTE: /metrics answered 404: metric checks skipped");
+            return None;
+        }
+        Some(resp.expect(200).text.clone())
+    }
+}
+
+/// The samples of metric `name` in a Prometheus text exposition, in order: each one's
+/// labels (`digit="1"`, empty without labels) and value (an optional timestamp after it is
+/// ignored; label values may hold spaces).
+pub fn metric_samples(text: &str, name: &str) -> Vec<(String, f64)> {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| {
+            let rest = l.trim().strip_prefix(name)?;
+            let (labels, rest) = match rest.strip_prefix('{') {
+                Some(labelled) => labelled.split_once('}')?,
+                None => ("", rest),
+            };
+            // `name_total` must not pass for `name`: the name ends at the labels or a space.
+            if !rest.starts_with([' ', '\t']) {
+                return None;
+            }
+            let value = rest.split_whitespace().next()?.parse::<f64>().ok()?;
+            Some((labels.to_owned(), value))
+        })
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------------
