@@ -71,7 +71,8 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     async fn store() -> (Store, std::path::PathBuf) {
-        let path = std::env::temp_dir().join(format!("sb-config-cache-{}-{}.db", std::process::id(), rand::random::<u64>()));
+        let path =
+            std::env::temp_dir().join(format!("sb-config-cache-{}-{}.db", std::process::id(), rand::random::<u64>()));
         let store = Store::open(&format!("sqlite://{}?mode=rwc", path.display())).await.expect("open");
         (store, path)
     }

@@ -21,6 +21,25 @@ pub struct CallMetrics {
     pub calls_answered: AtomicU64,
     /// REGISTER requests accepted.
     pub registrations_accepted: AtomicU64,
+    /// DTMF digits heard on calls the PBX answered, by RFC 4733 event number (0-9, *, #, A-D).
+    pub dtmf_digits: [AtomicU64; 16],
+}
+
+/// The DTMF digits in RFC 4733 event order.
+const DTMF_DIGITS: [char; 16] = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '#', 'A', 'B', 'C', 'D'];
+
+impl CallMetrics {
+    /// Counts a DTMF digit heard on a call (other characters are ignored).
+    pub fn dtmf_received(&self, digit: char) {
+        if let Some(index) = DTMF_DIGITS.iter().position(|d| *d == digit.to_ascii_uppercase()) {
+            self.dtmf_digits[index].fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// The digit counts, labelled by digit.
+    pub fn dtmf_counts(&self) -> impl Iterator<Item = (char, u64)> + '_ {
+        DTMF_DIGITS.iter().zip(&self.dtmf_digits).map(|(digit, count)| (*digit, count.load(Ordering::Relaxed)))
+    }
 }
 
 /// A live thing counted in a gauge for as long as the guard lives.
@@ -60,6 +79,21 @@ impl Exposition {
     /// Adds a counter.
     pub fn counter(&mut self, name: &str, help: &str, value: impl std::fmt::Display) -> &mut Self {
         let _ = writeln!(self.text, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}");
+        self
+    }
+
+    /// Adds a counter with one sample per value of `label`.
+    pub fn labelled_counter<V: std::fmt::Display>(
+        &mut self,
+        name: &str,
+        help: &str,
+        label: &str,
+        samples: impl IntoIterator<Item = (impl std::fmt::Display, V)>,
+    ) -> &mut Self {
+        let _ = writeln!(self.text, "# HELP {name} {help}\n# TYPE {name} counter");
+        for (value, count) in samples {
+            let _ = writeln!(self.text, "{name}{{{label}=\"{value}\"}} {count}");
+        }
         self
     }
 

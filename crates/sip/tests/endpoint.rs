@@ -30,10 +30,12 @@ fn request(method: &str, n: u32, phone: SocketAddr, to_tag: Option<&str>) -> Str
 }
 
 async fn start(capacity: usize) -> (Endpoint, Receiver<Incoming>, SocketAddr) {
-    let config = TransportConfig { listen: vec![SocketAddr::from((Ipv4Addr::LOCALHOST, 0))], ..TransportConfig::default() };
+    let config =
+        TransportConfig { listen: vec![SocketAddr::from((Ipv4Addr::LOCALHOST, 0))], ..TransportConfig::default() };
     let (transports, received) = Transports::bind(config).await.expect("bind loopback");
     let addr = transports.local_addrs()[0];
-    let (endpoint, incoming) = Endpoint::start(transports, received, EndpointConfig { capacity, ..EndpointConfig::default() });
+    let (endpoint, incoming) =
+        Endpoint::start(transports, received, EndpointConfig { capacity, ..EndpointConfig::default() });
     (endpoint, incoming, addr)
 }
 

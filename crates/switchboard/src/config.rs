@@ -36,7 +36,12 @@ pub struct ServeFlags {
     /// UDP port range of the media relay, START-END (default 10000-20000).
     #[arg(long, env = "SWITCHBOARD_RTP_PORTS", value_parser = parse_port_range)]
     pub rtp_ports: Option<(u16, u16)>,
-    /// Seed a demo tenant and extensions 1001-1003, printing their SIP passwords once.
+    /// Folder of sound prompts, with language subfolders (Debian's asterisk-core-sounds-*
+    /// install to /usr/share/asterisk/sounds, the default).
+    #[arg(long, env = "SWITCHBOARD_SOUNDS")]
+    pub sounds: Option<PathBuf>,
+    /// Seed a demo tenant and extensions 1001-1003, printing their SIP passwords once, and
+    /// answer the demo numbers (600 echo, 601 hello-world, 602 conference).
     #[arg(long, env = "SWITCHBOARD_DEMO")]
     pub demo: bool,
 }
@@ -58,6 +63,26 @@ struct FileConfig {
     sip_auth: SipAuthSection,
     #[serde(default)]
     media: MediaSection,
+    #[serde(default)]
+    demo_numbers: DemoNumbers,
+}
+
+/// `[demo_numbers]`: the numbers of the demo applications (with `demo`).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct DemoNumbers {
+    /// The echo test.
+    pub echo: String,
+    /// The `hello-world` playback, after which the PBX hangs up.
+    pub playback: String,
+    /// The conference room.
+    pub conference: String,
+}
+
+impl Default for DemoNumbers {
+    fn default() -> Self {
+        DemoNumbers { echo: "600".into(), playback: "601".into(), conference: "602".into() }
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -72,6 +97,7 @@ struct ApiSection {
 #[serde(deny_unknown_fields)]
 struct MediaSection {
     rtp_ports: Option<String>,
+    sounds: Option<PathBuf>,
 }
 
 /// `[sip_auth]`: the digest realm and the bans after failed SIP authentication.
@@ -104,8 +130,12 @@ pub struct Config {
     pub http: SocketAddr,
     /// SIP listen address (taken by the SIP layer).
     pub sip: SocketAddr,
-    /// Whether to seed demo data.
+    /// Whether to seed demo data and answer the demo numbers.
     pub demo: bool,
+    /// The demo applications' numbers.
+    pub demo_numbers: DemoNumbers,
+    /// Folder of sound prompts.
+    pub sounds: PathBuf,
     /// CORS origins (empty: CORS off).
     pub cors_origins: Vec<String>,
     /// Brute-force throttling of API authentication.
@@ -156,6 +186,12 @@ impl Config {
         config.http = flags.http.or(file.http).unwrap_or_else(|| "127.0.0.1:8088".parse().expect("valid default"));
         config.sip = flags.sip.or(file.sip).unwrap_or_else(|| "127.0.0.1:5060".parse().expect("valid default"));
         config.demo = flags.demo || file.demo.unwrap_or(false);
+        config.demo_numbers = file.demo_numbers.clone();
+        let numbers = [&config.demo_numbers.echo, &config.demo_numbers.playback, &config.demo_numbers.conference];
+        let distinct = numbers.iter().collect::<std::collections::HashSet<_>>().len() == numbers.len();
+        let digits = numbers.iter().all(|n| !n.is_empty() && n.len() <= 10 && n.bytes().all(|b| b.is_ascii_digit()));
+        anyhow::ensure!(distinct && digits, "[demo_numbers] must be three different numbers of 1 to 10 digits");
+        config.sounds = flags.sounds.clone().or_else(|| file.media.sounds.clone()).unwrap_or_else(|| PathBuf::from("/usr/share/asterisk/sounds"));
         if let Some(names) = &file.sip_auth.algorithms {
             config.algorithms = names
                 .iter()
@@ -192,6 +228,8 @@ impl Config {
             http: "127.0.0.1:8088".parse().expect("valid default"),
             sip: "127.0.0.1:5060".parse().expect("valid default"),
             demo: false,
+            demo_numbers: DemoNumbers::default(),
+            sounds: PathBuf::from("/usr/share/asterisk/sounds"),
             cors_origins: file.api.cors_origins.clone(),
             throttle,
             realm: sip.realm.clone().unwrap_or_else(|| "switchboard".to_owned()),
@@ -207,8 +245,19 @@ impl Config {
             realm: self.realm.clone(),
             algorithms: self.algorithms.clone(),
             throttle: self.sip_throttle,
+            applications: if self.demo {
+                let n = &self.demo_numbers;
+                sb_core::pbx::Applications::demo(&n.echo, &n.playback, &n.conference)
+            } else {
+                sb_core::pbx::Applications::none()
+            },
             ..Default::default()
         }
+    }
+
+    /// Where recordings are kept (ARI's stored recordings).
+    pub fn recordings_dir(&self) -> PathBuf {
+        self.data.join("recordings")
     }
 
     /// Where greeting files are kept.
@@ -229,6 +278,7 @@ mod tests {
             http: None,
             sip: Some("127.0.0.1:5070".parse().unwrap()),
             rtp_ports: None,
+            sounds: None,
             demo: false,
         };
         let config = Config::for_serve(&flags).unwrap();

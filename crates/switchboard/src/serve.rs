@@ -75,7 +75,8 @@ async fn start_sip(config: &Config, store: Store) -> Result<Pbx> {
     let (endpoint, incoming) = Endpoint::start(transports, received, EndpointConfig::default());
     crate::memory::release_after_bursts(endpoint.clone());
     let (start, end) = config.rtp_ports;
-    let media = MediaEngine::new(MediaConfig { bind: config.sip.ip(), ports: PortRange { start, end } });
+    let media = MediaEngine::new(MediaConfig { bind: config.sip.ip(), ports: PortRange { start, end } })
+        .with_media_dirs(&config.sounds, config.recordings_dir());
     let pbx = Pbx::start(endpoint, incoming, store, media, config.pbx()).await.context("starting the call core")?;
     Ok(pbx)
 }

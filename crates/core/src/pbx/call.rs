@@ -65,18 +65,29 @@ fn sip_host(addr: std::net::SocketAddr) -> String {
     addr.to_string()
 }
 
+/// Our Contact for `user` in messages to `peer`: the address and transport it reaches us on.
+pub(super) fn contact(shared: &Shared, peer: &Peer, user: &str) -> String {
+    let local = shared.endpoint.local_for(peer).map(sip_host).unwrap_or_default();
+    match peer.protocol {
+        Protocol::Tcp => format!("<sip:{user}@{local};transport=tcp>"),
+        Protocol::Udp => format!("<sip:{user}@{local}>"),
+    }
+}
+
 /// The parts of a CDR known as the call goes.
-struct Record {
+pub(super) struct Record {
     uniqueid: String,
     tenant: String,
     clid: String,
     src: String,
-    dst: String,
-    channel: String,
+    pub(super) dst: String,
+    pub(super) channel: String,
     dstchannel: String,
-    lastdata: String,
+    /// The dialplan application Asterisk would name: `Dial` for calls between phones.
+    pub(super) lastapp: &'static str,
+    pub(super) lastdata: String,
     start: OffsetDateTime,
-    answer: Option<OffsetDateTime>,
+    pub(super) answer: Option<OffsetDateTime>,
 }
 
 impl Record {
@@ -91,13 +102,14 @@ impl Record {
             dst: dialled.to_owned(),
             channel,
             dstchannel: String::new(),
+            lastapp: "Dial",
             lastdata: String::new(),
             start,
             answer: None,
         }
     }
 
-    async fn finish(self, shared: &Shared, disposition: Disposition, cause: u16, hangup_source: &str) {
+    pub(super) async fn finish(self, shared: &Shared, disposition: Disposition, cause: u16, hangup_source: &str) {
         let record = CallRecord {
             linkedid: self.uniqueid.clone(),
             uniqueid: self.uniqueid,
@@ -111,7 +123,7 @@ impl Record {
             dcontext: self.tenant,
             channel: self.channel,
             dstchannel: self.dstchannel,
-            lastapp: "Dial".into(),
+            lastapp: self.lastapp.into(),
             lastdata: self.lastdata,
             disposition,
             hangup_cause: cause,
@@ -182,6 +194,9 @@ pub(super) async fn start(shared: Arc<Shared>, incoming: ServerRequest) {
             return record.finish(&shared, Disposition::Failed, 88, &record_channel(&caller)).await;
         }
     };
+    if let Some(application) = shared.applications.get(&dialled).cloned() {
+        return super::application::run(Arc::clone(&shared), incoming, &caller, offer, application, record).await;
+    }
     let callee = match shared.directory.extension(&dialled).await {
         Ok(Some(callee)) if callee.active => callee,
         Ok(_) => {
@@ -221,7 +236,7 @@ pub(super) async fn start(shared: Arc<Shared>, incoming: ServerRequest) {
     let (events_tx, events) = mpsc::channel(64);
     let a_call_id = message::call_id(&incoming.request.headers).unwrap_or_default();
     let b_call_id = format!("{:032x}", rand::random::<u128>());
-    let registration = CallRegistration::new(&shared, [a_call_id.clone(), b_call_id.clone()], inputs_tx);
+    let registration = CallRegistration::new(&shared, vec![a_call_id.clone(), b_call_id.clone()], inputs_tx);
     let call = Call {
         live: Live::new(&shared.metrics, |m| &m.calls_active),
         shared: Arc::clone(&shared),
@@ -251,13 +266,13 @@ fn record_channel(caller: &ExtensionEntry) -> String {
 }
 
 /// Keeps the dispatcher's Call-ID entries for as long as the call lives.
-struct CallRegistration {
+pub(super) struct CallRegistration {
     shared: Arc<Shared>,
-    call_ids: [String; 2],
+    call_ids: Vec<String>,
 }
 
 impl CallRegistration {
-    fn new(shared: &Arc<Shared>, call_ids: [String; 2], sender: mpsc::Sender<CallInput>) -> CallRegistration {
+    pub(super) fn new(shared: &Arc<Shared>, call_ids: Vec<String>, sender: mpsc::Sender<CallInput>) -> CallRegistration {
         let mut calls = shared.calls.lock().unwrap_or_else(|p| p.into_inner());
         for id in &call_ids {
             calls.insert(id.clone(), sender.clone());
@@ -344,11 +359,7 @@ enum Ringing {
 
 impl Call {
     fn contact_for(&self, peer: &Peer, user: &str) -> String {
-        let local = self.shared.endpoint.local_for(peer).map(sip_host).unwrap_or_default();
-        match peer.protocol {
-            Protocol::Tcp => format!("<sip:{user}@{local};transport=tcp>"),
-            Protocol::Udp => format!("<sip:{user}@{local}>"),
-        }
+        contact(&self.shared, peer, user)
     }
 
     /// Our SDP towards `side`: `sdp` rewritten to the relay's port on that side, at the

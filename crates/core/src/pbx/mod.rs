@@ -6,7 +6,9 @@
 //! - [`dispatch`]: the one loop that reads the endpoint's queue and routes each item.
 //! - [`register`]: REGISTER with digest auth, onto the [`Registrar`].
 //! - [`call`]: one task per call; forking, answer, re-INVITE, hang-up, CDR.
+//! - [`application`]: calls the PBX answers itself (echo, playback, conference).
 
+mod application;
 mod call;
 mod dispatch;
 mod register;
@@ -16,6 +18,7 @@ use crate::directory::Directory;
 use crate::metrics::{CallMetrics, Exposition};
 use crate::registrar::{RegisterPolicy, Registrar};
 use crate::throttle::{Throttle, ThrottlePolicy};
+pub use application::{Application, Applications};
 use sb_media::relay::MediaEngine;
 use sb_sip::auth::digest::Algorithm;
 use sb_sip::endpoint::{Endpoint, Incoming};
@@ -37,13 +40,15 @@ pub struct PbxConfig {
     pub register: RegisterPolicy,
     /// Bans after failed SIP authentication.
     pub throttle: ThrottlePolicy,
+    /// The numbers the PBX answers itself.
+    pub applications: Applications,
 }
 
 impl Default for PbxConfig {
     fn default() -> Self {
         // MD5 alone by default, as Asterisk: baresip 1.0 (Debian 12) gives up on a
         // SHA-256 challenge, and SIPp answers only the first one. SHA-256 is opt-in.
-        PbxConfig { realm: "switchboard".into(), algorithms: vec![Algorithm::Md5], register: RegisterPolicy::default(), throttle: ThrottlePolicy::default() }
+        PbxConfig { realm: "switchboard".into(), algorithms: vec![Algorithm::Md5], register: RegisterPolicy::default(), throttle: ThrottlePolicy::default(), applications: Applications::none() }
     }
 }
 
@@ -56,6 +61,10 @@ pub(crate) struct Shared {
     pub media: MediaEngine,
     pub store: Store,
     pub metrics: Arc<CallMetrics>,
+    /// The numbers answered by the PBX itself.
+    pub applications: Applications,
+    /// Conference rooms in use.
+    pub rooms: application::Rooms,
     /// Live calls by the Call-ID of each of their dialogs (the caller's and ours).
     pub calls: Mutex<HashMap<String, mpsc::Sender<call::CallInput>>>,
 }
@@ -91,6 +100,8 @@ impl Pbx {
             media,
             store,
             metrics: Arc::new(CallMetrics::default()),
+            applications: config.applications,
+            rooms: application::Rooms::default(),
             calls: Mutex::new(HashMap::new()),
         });
         tokio::spawn(dispatch::run(Arc::clone(&shared), incoming));
@@ -130,6 +141,7 @@ impl Pbx {
             .counter("switchboard_sip_bans_total", "Addresses banned after failed SIP authentication", s.access.bans())
             .counter("switchboard_rtp_packets_forwarded_total", "RTP/RTCP packets relayed", media.packets_forwarded)
             .counter("switchboard_rtp_packets_dropped_total", "RTP/RTCP packets dropped", media.packets_dropped)
+            .labelled_counter("switchboard_dtmf_digits_received_total", "DTMF digits heard on calls the PBX answered", "digit", m.dtmf_counts())
             .gauge("process_resident_memory_bytes", "Resident memory size in bytes", crate::metrics::resident_memory_bytes());
         out.finish()
     }
