@@ -14,7 +14,7 @@
 #   BENCH_ANCHOR_RTP  the anchor's RTP range during the bench (30000-39999: 2 legs a call need
 #                     4 ports each side, a 1000-port range would cap Asterisk at ~250 calls)
 #   BENCH_SB_SIP, BENCH_SB_HTTP   Switchboard's listeners (127.0.0.1:16060, 127.0.0.1:16080)
-#   BENCH_SB_RTP      Switchboard's RTP range (20000-29999)
+#   BENCH_SB_RTP      Switchboard's RTP range (40000-49999: clear of the e2e tests' port blocks, 20100-30000)
 #   BENCH_UAC_PORT, BENCH_UAC_MEDIA_PORT, BENCH_UAS_MEDIA_PORT  sipp ports (5081, 6100, 6110)
 #   The UAS (callee 1003) listens on 5070: the anchor's 1003 has that static contact.
 #   BENCH_OUT         where logs and results go (default: <repo>/target/bench/<timestamp>)
@@ -29,7 +29,7 @@ AN_AMI_PORT=${BENCH_ANCHOR_AMI_PORT:-15038}
 AN_RTP=${BENCH_ANCHOR_RTP:-30000-39999}
 SB_SIP=${BENCH_SB_SIP:-127.0.0.1:16060}
 SB_HTTP=${BENCH_SB_HTTP:-127.0.0.1:16080}
-SB_RTP=${BENCH_SB_RTP:-20000-29999}
+SB_RTP=${BENCH_SB_RTP:-40000-49999}
 UAC_PORT=${BENCH_UAC_PORT:-5081}
 UAC_MEDIA_PORT=${BENCH_UAC_MEDIA_PORT:-6100}
 UAS_PORT=5070
