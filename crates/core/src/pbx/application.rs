@@ -115,23 +115,19 @@ pub(super) async fn run(
         Some(ip) => shared.media.channels().answer(&offer, ip, events_tx).await,
         None => {
             tracing::warn!(peer = ?incoming.peer, "no local address to advertise for a local application");
-            answer(&shared, &incoming, 503, "Service Unavailable").await;
-            let channel = record.channel.clone();
-            return record.finish(&shared, Disposition::Congestion, 34, &channel).await;
+            return record.refuse(&shared, &incoming, 503, "Service Unavailable", Disposition::Congestion, 34).await;
         }
     };
     let (channel, answer_sdp) = match answered {
         Ok(answered) => answered,
         Err(MediaError::NotAcceptable(_)) => {
-            answer(&shared, &incoming, 488, "Not Acceptable Here (no common codec)").await;
-            let channel = record.channel.clone();
-            return record.finish(&shared, Disposition::Failed, 58, &channel).await;
+            return record
+                .refuse(&shared, &incoming, 488, "Not Acceptable Here (no common codec)", Disposition::Failed, 58)
+                .await;
         }
         Err(e) => {
             tracing::warn!(error = %e, "no media channel for a local application");
-            answer(&shared, &incoming, 503, "Service Unavailable").await;
-            let channel = record.channel.clone();
-            return record.finish(&shared, Disposition::Congestion, 34, &channel).await;
+            return record.refuse(&shared, &incoming, 503, "Service Unavailable", Disposition::Congestion, 34).await;
         }
     };
     if let Some(target) = offer.audio_target() {
@@ -149,16 +145,16 @@ pub(super) async fn run(
         .map(|r| r.header(HeaderName::Server, shared.endpoint.product().to_owned()).sdp(answer_sdp.clone()))
         .and_then(|r| r.build())
     else {
-        let channel = record.channel.clone();
-        return record.finish(&shared, Disposition::Failed, 31, &channel).await;
+        // The 200 cannot be built: end the INVITE transaction rather than leave it pending.
+        return record.refuse(&shared, &incoming, 500, "Server Internal Error", Disposition::Failed, 31).await;
     };
     let mut dialog = match Dialog::as_uas(&incoming.request, &tag, &our_contact) {
         Ok(dialog) => dialog,
         Err(e) => {
             tracing::debug!(error = %e, "the INVITE cannot form a dialog");
-            answer(&shared, &incoming, 400, "Bad Request (cannot form a dialog)").await;
-            let channel = record.channel.clone();
-            return record.finish(&shared, Disposition::Failed, 31, &channel).await;
+            return record
+                .refuse(&shared, &incoming, 400, "Bad Request (cannot form a dialog)", Disposition::Failed, 31)
+                .await;
         }
     };
     if let Err(e) = shared.endpoint.respond(&incoming.key, ok).await {
@@ -173,8 +169,7 @@ pub(super) async fn run(
         Err(e) => {
             tracing::warn!(error = %e, number = %record.dst, "the application could not start; hanging up");
             hang_up(&shared, &mut dialog, &incoming).await;
-            let channel = record.channel.clone();
-            return record.finish(&shared, Disposition::Answered, 16, &channel).await;
+            return record.end_by_caller(&shared, Disposition::Answered, 16).await;
         }
     };
     tracing::info!(caller = %caller.number, number = %record.dst, app = record.lastapp, "answered by the PBX");

@@ -109,6 +109,27 @@ impl Record {
         }
     }
 
+    /// Refuses the caller's INVITE with `status` and records a call that the caller's
+    /// channel ended.
+    pub(super) async fn refuse(
+        self,
+        shared: &Shared,
+        incoming: &ServerRequest,
+        status: u16,
+        reason: &str,
+        disposition: Disposition,
+        cause: u16,
+    ) {
+        answer(shared, incoming, status, reason).await;
+        self.end_by_caller(shared, disposition, cause).await;
+    }
+
+    /// Records a call that the caller's channel ended.
+    pub(super) async fn end_by_caller(self, shared: &Shared, disposition: Disposition, cause: u16) {
+        let channel = self.channel.clone();
+        self.finish(shared, disposition, cause, &channel).await;
+    }
+
     pub(super) async fn finish(self, shared: &Shared, disposition: Disposition, cause: u16, hangup_source: &str) {
         let record = CallRecord {
             linkedid: self.uniqueid.clone(),
@@ -200,15 +221,11 @@ pub(super) async fn start(shared: Arc<Shared>, incoming: ServerRequest) {
     let callee = match shared.directory.extension(&dialled).await {
         Ok(Some(callee)) if callee.active => callee,
         Ok(_) => {
-            answer(&shared, &incoming, 404, "Not Found").await;
-            let channel = record.channel.clone();
-            return record.finish(&shared, Disposition::Failed, 1, &channel).await;
+            return record.refuse(&shared, &incoming, 404, "Not Found", Disposition::Failed, 1).await;
         }
         Err(e) => {
             tracing::error!(error = %e, "directory unavailable");
-            answer(&shared, &incoming, 500, "Server Internal Error").await;
-            let channel = record.channel.clone();
-            return record.finish(&shared, Disposition::Failed, 41, &channel).await;
+            return record.refuse(&shared, &incoming, 500, "Server Internal Error", Disposition::Failed, 41).await;
         }
     };
     record.dstchannel = channel_name(&callee.number);
@@ -224,9 +241,7 @@ pub(super) async fn start(shared: Arc<Shared>, incoming: ServerRequest) {
         Ok(relay) => relay,
         Err(e) => {
             tracing::warn!(error = %e, "no media relay");
-            answer(&shared, &incoming, 503, "Service Unavailable").await;
-            let channel = record.channel.clone();
-            return record.finish(&shared, Disposition::Congestion, 34, &channel).await;
+            return record.refuse(&shared, &incoming, 503, "Service Unavailable", Disposition::Congestion, 34).await;
         }
     };
     if let Some(target) = offer.audio_target() {
