@@ -117,8 +117,8 @@ async fn nothing(socket: &UdpSocket) {
     }
 }
 
-/// Waits until `engine`'s stats satisfy `check`: they lag a dropped relay by a runtime
-/// turn, and a forwarded packet by the end of its batch.
+/// Waits until `engine`'s stats satisfy `check`: they lag a dropped relay and a forwarded
+/// packet by up to a relay clock tick.
 async fn stats_until(engine: &MediaEngine, check: impl Fn(&MediaStats) -> bool) -> MediaStats {
     let deadline = Instant::now() + DELIVERY;
     loop {
@@ -432,6 +432,48 @@ async fn a_burst_crosses_in_order() {
             .packets_forwarded,
         100
     );
+}
+
+#[tokio::test]
+async fn relays_closed_and_opened_between_ticks_keep_their_own_streams() {
+    // Enough relays for every shard to own several, and slots reused by new relays.
+    let engine = engine(PortRange {
+        start: block().start,
+        end: 49999,
+    });
+    let mut relays = Vec::new();
+    for _ in 0..24 {
+        relays.push(engine.relay().await.unwrap());
+    }
+    let mut kept: Vec<Relay> = relays
+        .into_iter()
+        .enumerate()
+        .filter_map(|(index, relay)| (index % 2 == 0).then_some(relay))
+        .collect();
+    for _ in 0..12 {
+        kept.push(engine.relay().await.unwrap());
+    }
+    let mut phones = Vec::new();
+    for relay in &kept {
+        let (a, b) = (Phone::new().await, Phone::new().await);
+        relay.set_remote(Side::A, a.addr());
+        relay.set_remote(Side::B, b.addr());
+        phones.push((a, b));
+    }
+    for (index, (relay, (a, _))) in kept.iter().zip(&phones).enumerate() {
+        a.rtp
+            .send_to(&rtp(index as u16), relay.local(Side::A))
+            .await
+            .unwrap();
+    }
+    for (index, (relay, (_, b))) in kept.iter().zip(&phones).enumerate() {
+        assert_eq!(receive(&b.rtp).await, (rtp(index as u16), relay.local(Side::B)));
+    }
+    let stats = stats_until(&engine, |s| s.packets_forwarded == 24).await;
+    assert_eq!((stats.active_relays, stats.packets_forwarded), (24, 24));
+    drop(kept);
+    let stats = stats_until(&engine, |s| s.active_relays == 0 && s.ports_in_use == 0).await;
+    assert_eq!((stats.active_relays, stats.ports_in_use), (0, 0));
 }
 
 #[tokio::test]

@@ -1,21 +1,20 @@
-//! The forwarding task of one relay: waits on its four sockets, and sends what one side's
-//! socket receives out of the other side's socket of the same kind (RTP or RTCP).
+//! One relay's sockets and latches, and the forwarding of what one of them received out of
+//! the other side's socket of the same kind (RTP or RTCP). No task and no waiting here: the
+//! relay clock ([`super::clock`]) owns many forwarders and calls [`Forwarder::pump`] for the
+//! sockets its poller reports readable.
 //!
-//! One task per relay rather than per socket: a call carries ~50 packets a second each
-//! way, so nothing is gained from spreading one call over cores, while a single task is
-//! the sole owner of all four latches and needs no lock, atomic or channel between the
-//! socket that learns an address and the one that sends to it. It waits for readiness
-//! rather than for data, so one preallocated buffer serves all four sockets, and drains
-//! the ready socket with non-blocking reads and writes: a full send buffer drops the
-//! packet (it is UDP) instead of stalling the other direction.
+//! A forwarder is the sole owner of its four latches, so the socket that learns an address
+//! and the one that sends to it need no lock, atomic or channel between them. Reads and
+//! writes are non-blocking: a full send buffer drops the packet (it is UDP) instead of
+//! stalling the other direction.
 
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Instant;
 
-use tokio::net::UdpSocket;
-use tokio::sync::watch;
+use mio::net::UdpSocket;
+use mio::{Interest, Registry, Token};
 
 use super::latch::{self, Latch};
 use super::packet::{self, Kind};
@@ -24,14 +23,45 @@ use super::{ActiveRelay, Counters, MediaError, Side};
 
 /// Larger than any RTP packet on an Ethernet path (MTU 1500). A datagram that fills it
 /// may have been truncated by the kernel, so it is dropped rather than forwarded cut.
-const BUF_LEN: usize = 2048;
+pub(super) const BUF_LEN: usize = 2048;
 
-/// Packets read from one socket per wake-up before the others get a turn, so a flood on
-/// one socket cannot starve the rest.
-const BATCH: usize = 32;
+/// Packets read from one socket per pump before the others get a turn, so a flood on one
+/// socket cannot starve the rest. At one pump per clock tick this is 6,400 packets a second
+/// per socket, 64 times what a voice stream sends.
+const BATCH: usize = 64;
 
-/// The RTP address from each side's SDP, by [`Side::index`].
-pub(super) type Remotes = [Option<SocketAddr>; 2];
+/// One of a relay's four sockets: a side and a kind. Its [`index`](Socket::index) is the
+/// low two bits of the poller token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Socket {
+    /// Whose socket.
+    pub(super) side: Side,
+    /// RTP or RTCP.
+    pub(super) kind: Kind,
+}
+
+impl Socket {
+    /// All four, in index order.
+    pub(super) const ALL: [Socket; 4] = [
+        Socket::new(Side::A, Kind::Rtp),
+        Socket::new(Side::A, Kind::Rtcp),
+        Socket::new(Side::B, Kind::Rtp),
+        Socket::new(Side::B, Kind::Rtcp),
+    ];
+
+    const fn new(side: Side, kind: Kind) -> Socket {
+        Socket { side, kind }
+    }
+
+    /// This socket's place in [`Socket::ALL`].
+    pub(super) fn index(self) -> usize {
+        let kind = match self.kind {
+            Kind::Rtp => 0,
+            Kind::Rtcp => 1,
+        };
+        self.side.index() * 2 + kind
+    }
+}
 
 /// One socket and its latch.
 #[derive(Debug)]
@@ -52,27 +82,21 @@ pub(super) struct Leg {
 }
 
 impl Leg {
-    /// Binds a free port pair of `pool` on `ip` and registers it with the runtime.
+    /// Binds a free port pair of `pool` on `ip`; the sockets are non-blocking and not yet
+    /// registered with any poller.
     pub(super) fn bind(pool: &Arc<PortPool>, ip: IpAddr) -> Result<Leg, MediaError> {
         let pair = ports::bind_pair(pool, ip)?;
         let local = pair.rtp.local_addr().map_err(|source| MediaError::Socket {
             addr: SocketAddr::new(ip, 0),
             source,
         })?;
-        let register = |socket| {
-            UdpSocket::from_std(socket)
-                .map(|socket| Stream {
-                    socket,
-                    latch: Latch::default(),
-                })
-                .map_err(|source| MediaError::Socket {
-                    addr: local,
-                    source,
-                })
+        let stream = |socket| Stream {
+            socket: UdpSocket::from_std(socket),
+            latch: Latch::default(),
         };
         Ok(Leg {
-            rtp: register(pair.rtp)?,
-            rtcp: register(pair.rtcp)?,
+            rtp: stream(pair.rtp),
+            rtcp: stream(pair.rtcp),
             local,
             _lease: pair.lease,
         })
@@ -89,119 +113,120 @@ impl Leg {
         self.rtp.latch.set_hint(rtp);
         self.rtcp.latch.set_hint(rtcp);
     }
+
+    /// The socket of `kind`.
+    fn stream(&mut self, kind: Kind) -> &mut Stream {
+        match kind {
+            Kind::Rtp => &mut self.rtp,
+            Kind::Rtcp => &mut self.rtcp,
+        }
+    }
 }
 
-/// Everything one relay's task owns. When it is dropped, sockets close first, then the
-/// ports are freed, then the relay stops counting as active.
+/// What one [`Forwarder::pump`] did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Pumped {
+    /// Packets sent on.
+    pub(super) forwarded: u64,
+    /// Packets received and not sent on.
+    pub(super) dropped: u64,
+    /// Whether the socket was read until empty. The poller is edge-triggered: a socket left
+    /// with packets queued is not reported again, so the clock must come back to it.
+    pub(super) drained: bool,
+}
+
+/// Everything one relay owns. When it is dropped, sockets close first, then the ports are
+/// freed, then the relay stops counting as active.
 #[derive(Debug)]
 pub(super) struct Forwarder {
     a: Leg,
     b: Leg,
-    remotes: watch::Receiver<Remotes>,
-    counters: Arc<Counters>,
     _active: ActiveRelay,
-}
-
-/// What woke the task.
-enum Wake {
-    /// A socket is readable, or failed.
-    Readable(Side, Kind, io::Result<()>),
-    /// The SDP addresses changed, or the relay was dropped.
-    Remotes(Result<(), watch::error::RecvError>),
 }
 
 impl Forwarder {
     /// A forwarder between `a` and `b`, counted as active from now on.
-    pub(super) fn new(
-        a: Leg,
-        b: Leg,
-        remotes: watch::Receiver<Remotes>,
-        counters: Arc<Counters>,
-    ) -> Forwarder {
-        let active = ActiveRelay::new(Arc::clone(&counters));
+    pub(super) fn new(a: Leg, b: Leg, counters: Arc<Counters>) -> Forwarder {
         Forwarder {
             a,
             b,
-            remotes,
-            counters,
-            _active: active,
+            _active: ActiveRelay::new(counters),
         }
     }
 
-    /// Forwards until the [`Relay`](super::Relay) is dropped.
-    pub(super) async fn run(mut self) {
-        let mut buf = [0u8; BUF_LEN];
-        loop {
-            let wake = tokio::select! {
-                ready = self.a.rtp.socket.readable() => Wake::Readable(Side::A, Kind::Rtp, ready),
-                ready = self.a.rtcp.socket.readable() => Wake::Readable(Side::A, Kind::Rtcp, ready),
-                ready = self.b.rtp.socket.readable() => Wake::Readable(Side::B, Kind::Rtp, ready),
-                ready = self.b.rtcp.socket.readable() => Wake::Readable(Side::B, Kind::Rtcp, ready),
-                changed = self.remotes.changed() => Wake::Remotes(changed),
-            };
-            match wake {
-                Wake::Remotes(Ok(())) => self.apply_remotes(),
-                Wake::Remotes(Err(_)) => return,
-                Wake::Readable(side, kind, Err(error)) => {
-                    // Not seen in practice; ending the relay frees its ports, and the call
-                    // notices the silence, which beats spinning on a broken socket.
-                    tracing::warn!(?side, ?kind, %error, "media relay socket failed, relay stopped");
-                    return;
-                }
-                Wake::Readable(side, kind, Ok(())) => {
-                    // select! polls its branches in random order: an address set before
-                    // this packet arrived must apply to it even if its branch lost.
-                    match self.remotes.has_changed() {
-                        Ok(true) => self.apply_remotes(),
-                        Ok(false) => {}
-                        Err(_) => return,
-                    }
-                    self.pump(side, kind, &mut buf);
-                }
-            }
+    /// Registers the four sockets with `registry`, each under the token `token(socket)`
+    /// gives.
+    pub(super) fn register(&mut self, registry: &Registry, token: impl Fn(Socket) -> Token) -> io::Result<()> {
+        for socket in Socket::ALL {
+            let stream = self.stream(socket);
+            registry.register(&mut stream.socket, token(socket), Interest::READABLE)?;
+        }
+        Ok(())
+    }
+
+    /// Takes the sockets out of `registry` before they close.
+    pub(super) fn deregister(&mut self, registry: &Registry) {
+        for socket in Socket::ALL {
+            // Only fails for a socket that was never registered (a failed `register`);
+            // closing it removes it from the poller anyway.
+            let _ = registry.deregister(&mut self.stream(socket).socket);
         }
     }
 
-    /// Takes the latest SDP addresses.
-    fn apply_remotes(&mut self) {
-        let remotes = *self.remotes.borrow_and_update();
-        self.a.set_hint(remotes[Side::A.index()]);
-        self.b.set_hint(remotes[Side::B.index()]);
+    /// Takes `side`'s RTP address from its SDP.
+    pub(super) fn set_remote(&mut self, side: Side, rtp: Option<SocketAddr>) {
+        self.leg(side).set_hint(rtp);
     }
 
-    /// Forwards what is waiting on `side`'s `kind` socket, up to [`BATCH`] packets.
-    fn pump(&mut self, side: Side, kind: Kind, buf: &mut [u8]) {
-        let (from, to) = match (side, kind) {
-            (Side::A, Kind::Rtp) => (&mut self.a.rtp, &self.b.rtp),
-            (Side::A, Kind::Rtcp) => (&mut self.a.rtcp, &self.b.rtcp),
-            (Side::B, Kind::Rtp) => (&mut self.b.rtp, &self.a.rtp),
-            (Side::B, Kind::Rtcp) => (&mut self.b.rtcp, &self.a.rtcp),
+    /// Forwards what is waiting on `from`, up to [`BATCH`] packets, using `buf`; `now`
+    /// dates the packets for latching (a pump spans microseconds, latching needs seconds).
+    pub(super) fn pump(&mut self, from: Socket, now: Instant, buf: &mut [u8; BUF_LEN]) -> Pumped {
+        let (a, b) = (&mut self.a, &mut self.b);
+        let (from_leg, to_leg) = match from.side {
+            Side::A => (a, b),
+            Side::B => (b, a),
         };
-        // One clock read per wake-up: a batch spans microseconds, latching needs seconds.
-        let now = Instant::now();
-        let (mut forwarded, mut dropped) = (0, 0);
+        let to = to_leg.stream(from.kind);
+        let from_stream = from_leg.stream(from.kind);
+        let mut pumped = Pumped::default();
         for _ in 0..BATCH {
-            let (len, source) = match from.socket.try_recv_from(buf) {
+            let (len, source) = match from_stream.socket.recv_from(buf) {
                 Ok(received) => received,
-                Err(error) if error.kind() == io::ErrorKind::WouldBlock => break,
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
+                    pumped.drained = true;
+                    break;
+                }
                 // An ICMP error from an earlier send, reported here by some platforms: it
                 // says nothing about the packets still queued.
                 Err(_) => continue,
             };
             let packet = &buf[..len];
             let sent = len < buf.len()
-                && packet::is_plausible(kind, packet)
-                && from.latch.accept(source, now)
+                && packet::is_plausible(from.kind, packet)
+                && from_stream.latch.accept(source, now)
                 && to
                     .latch
                     .destination()
-                    .is_some_and(|dest| to.socket.try_send_to(packet, dest).is_ok());
+                    .is_some_and(|dest| to.socket.send_to(packet, dest).is_ok());
             if sent {
-                forwarded += 1;
+                pumped.forwarded += 1;
             } else {
-                dropped += 1;
+                pumped.dropped += 1;
             }
         }
-        self.counters.record(forwarded, dropped);
+        pumped
+    }
+
+    /// One side's sockets.
+    fn leg(&mut self, side: Side) -> &mut Leg {
+        match side {
+            Side::A => &mut self.a,
+            Side::B => &mut self.b,
+        }
+    }
+
+    /// One socket and its latch.
+    fn stream(&mut self, socket: Socket) -> &mut Stream {
+        self.leg(socket.side).stream(socket.kind)
     }
 }

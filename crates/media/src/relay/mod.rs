@@ -11,11 +11,14 @@
 //!   [`MediaEngine::channels`] the terminating channels of [`crate::engine`], from the
 //!   same ports.
 //! - [`Relay`]: one call's relay; dropping it stops forwarding and frees its ports.
+//! - `clock`: the tasks (one per core) that forward for all relays, woken every 10 ms
+//!   rather than per packet; `forward`: one relay's sockets and latches.
 //!
 //! The hot path only forwards: no allocation, lock or log per packet. The sans-IO parts
 //! (latching decisions, packet checks) live apart from the sockets so they can be tested
 //! without them.
 
+mod clock;
 mod forward;
 pub(crate) mod latch;
 mod packet;
@@ -28,15 +31,14 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use thiserror::Error;
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
 
 use crate::dtmf::DtmfError;
 use crate::engine::{ChannelEngine, ChannelId, NegotiateError};
 use crate::sound::library::SoundError;
 use crate::sound::recording::RecordingError;
 use crate::tones::ToneError;
-use forward::{Forwarder, Leg, Remotes};
+use clock::{RelayClock, Route};
+use forward::{Forwarder, Leg};
 use ports::PortPool;
 
 /// The UDP ports relays may use, both ends inclusive. Each relay side takes an even port
@@ -130,6 +132,9 @@ pub enum MediaError {
     /// The channel is recording already; one recording at a time.
     #[error("channel {0} is already recording")]
     AlreadyRecording(ChannelId),
+    /// The relay clock's poller could not be created (out of file descriptors or memory).
+    #[error("cannot create the media relay's poller: {0}")]
+    Poller(#[source] io::Error),
     /// The media clock is gone (the runtime is shutting down) or a file worker failed.
     #[error("the media engine has stopped")]
     EngineStopped,
@@ -141,8 +146,8 @@ pub enum MediaError {
 /// A snapshot of a [`MediaEngine`]'s counters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct MediaStats {
-    /// Relays whose forwarding has not stopped yet. A dropped relay stops at the runtime's
-    /// next turn, and only then leaves this count and frees its ports.
+    /// Relays whose forwarding has not stopped yet. A dropped relay stops at the relay
+    /// clock's next tick, and only then leaves this count and frees its ports.
     pub active_relays: usize,
     /// Terminating channels the media clock owns. A dropped channel closes at the clock's
     /// next tick, and only then leaves this count and frees its ports.
@@ -173,6 +178,8 @@ pub struct MediaEngine {
     pool: Arc<PortPool>,
     /// What [`MediaEngine::stats`] reports.
     counters: Arc<Counters>,
+    /// The tasks that forward for every relay.
+    relays: Arc<RelayClock>,
     /// The terminating side, sharing `pool`.
     channels: ChannelEngine,
 }
@@ -183,11 +190,13 @@ impl MediaEngine {
     /// range without a single even/odd pair makes every request fail.
     pub fn new(config: MediaConfig) -> MediaEngine {
         let pool = Arc::new(PortPool::new(config.ports));
+        let counters = Arc::new(Counters::default());
         MediaEngine {
             bind: config.bind,
             channels: ChannelEngine::new(config.bind, Arc::clone(&pool)),
             pool,
-            counters: Arc::new(Counters::default()),
+            relays: Arc::new(RelayClock::new(Arc::clone(&counters))),
+            counters,
         }
     }
 
@@ -206,19 +215,14 @@ impl MediaEngine {
     }
 
     /// Binds an RTP and an RTCP socket for each side (4 UDP sockets) from the range,
-    /// skipping ports the OS refuses, and starts forwarding between them.
+    /// skipping ports the OS refuses, and hands them to the relay clock, which forwards
+    /// from its next tick on.
     pub async fn relay(&self) -> Result<Relay, MediaError> {
         let a = Leg::bind(&self.pool, self.bind)?;
         let b = Leg::bind(&self.pool, self.bind)?;
         let local = [a.local(), b.local()];
-        let (remotes, receiver) = watch::channel(Remotes::default());
-        let forwarder = Forwarder::new(a, b, receiver, Arc::clone(&self.counters));
-        let task = tokio::spawn(forwarder.run());
-        Ok(Relay {
-            local,
-            remotes,
-            task,
-        })
+        let route = self.relays.open(Forwarder::new(a, b, Arc::clone(&self.counters)))?;
+        Ok(Relay { local, route })
     }
 
     /// The engine's counters now.
@@ -241,10 +245,8 @@ impl MediaEngine {
 pub struct Relay {
     /// The RTP address of each side's socket, by [`Side::index`].
     local: [SocketAddr; 2],
-    /// The SDP addresses, read by the forwarding task when they change.
-    remotes: watch::Sender<Remotes>,
-    /// The forwarding task, which owns the sockets and the port leases.
-    task: JoinHandle<()>,
+    /// Where the relay's sockets are forwarded; dropping it closes them.
+    route: Route,
 }
 
 impl Relay {
@@ -259,24 +261,14 @@ impl Relay {
     /// again on each re-INVITE. An unspecified address or port 0 (a hold, a rejected
     /// stream) clears it, since there is nowhere to send; a latched address is kept.
     pub fn set_remote(&self, side: Side, rtp: SocketAddr) {
-        let usable = latch::usable_remote(rtp);
-        self.remotes
-            .send_modify(|remotes| remotes[side.index()] = usable);
+        self.route.set_remote(side, latch::usable_remote(rtp));
     }
 }
 
-impl Drop for Relay {
-    /// Stops the forwarding task; its sockets close and its ports return to the pool as
-    /// the runtime drops it.
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-/// The engine-wide counters, shared by every forwarding task.
+/// The engine-wide counters, shared by the relay clock's shards.
 #[derive(Debug, Default)]
 struct Counters {
-    /// Forwarding tasks alive, maintained by [`ActiveRelay`].
+    /// Relays not closed yet, maintained by [`ActiveRelay`].
     active_relays: AtomicUsize,
     /// Packets forwarded.
     forwarded: AtomicU64,
@@ -285,8 +277,8 @@ struct Counters {
 }
 
 impl Counters {
-    /// Adds one batch of packets; a forwarding task calls this once per wake-up rather than
-    /// per packet, so tasks on different cores fight over these cache lines less.
+    /// Adds one batch of packets; a shard calls this once per tick rather than per packet,
+    /// so shards on different cores fight over these cache lines less.
     fn record(&self, forwarded: u64, dropped: u64) {
         if forwarded != 0 {
             self.forwarded.fetch_add(forwarded, Ordering::Relaxed);
@@ -297,12 +289,12 @@ impl Counters {
     }
 }
 
-/// Counts one forwarding task in [`Counters::active_relays`] for as long as it lives.
+/// Counts one relay in [`Counters::active_relays`] for as long as its forwarder lives.
 #[derive(Debug)]
 struct ActiveRelay(Arc<Counters>);
 
 impl ActiveRelay {
-    /// Counts a new task.
+    /// Counts a new relay.
     fn new(counters: Arc<Counters>) -> ActiveRelay {
         counters.active_relays.fetch_add(1, Ordering::Relaxed);
         ActiveRelay(counters)

@@ -1,6 +1,6 @@
 //! The pool of RTP/RTCP port pairs an engine hands out, and the binding of a pair's two
 //! sockets. A pair is leased while its sockets live and returns to the pool when the
-//! lease is dropped, which the forwarding task (or the media clock, for a terminating
+//! lease is dropped, which the relay clock (or the media clock, for a terminating
 //! channel) does right after closing the sockets.
 
 use std::io;
