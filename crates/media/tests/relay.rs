@@ -32,10 +32,7 @@ fn block() -> PortRange {
     static NEXT: AtomicU16 = AtomicU16::new(0);
     let base = *BASE.get_or_init(|| 4 * rand::thread_rng().gen_range(0..2248));
     let start = 40000 + (base + BLOCK * NEXT.fetch_add(1, Ordering::Relaxed)) % 8992;
-    PortRange {
-        start,
-        end: start + BLOCK - 1,
-    }
+    PortRange { start, end: start + BLOCK - 1 }
 }
 
 /// The first `len` ports of a fresh block, checked to be free right now: for the tests
@@ -44,23 +41,16 @@ fn block() -> PortRange {
 fn free_block(len: u16) -> PortRange {
     loop {
         let start = block().start;
-        let probe: Result<Vec<_>, _> = (start..start + len)
-            .map(|port| std::net::UdpSocket::bind((LOCALHOST, port)))
-            .collect();
+        let probe: Result<Vec<_>, _> =
+            (start..start + len).map(|port| std::net::UdpSocket::bind((LOCALHOST, port))).collect();
         if probe.is_ok() {
-            return PortRange {
-                start,
-                end: start + len - 1,
-            };
+            return PortRange { start, end: start + len - 1 };
         }
     }
 }
 
 fn engine(ports: PortRange) -> MediaEngine {
-    MediaEngine::new(MediaConfig {
-        bind: LOCALHOST,
-        ports,
-    })
+    MediaEngine::new(MediaConfig { bind: LOCALHOST, ports })
 }
 
 /// An RTP packet: V=2, PT=0 (PCMU), the given sequence number, SSRC 0x11223344, 160
@@ -101,10 +91,7 @@ impl Phone {
 /// The next datagram on `socket` and where it came from; panics after [`DELIVERY`].
 async fn receive(socket: &UdpSocket) -> (Vec<u8>, SocketAddr) {
     let mut buf = vec![0; 4096];
-    let (len, from) = timeout(DELIVERY, socket.recv_from(&mut buf))
-        .await
-        .expect("packet expected")
-        .unwrap();
+    let (len, from) = timeout(DELIVERY, socket.recv_from(&mut buf)).await.expect("packet expected").unwrap();
     buf.truncate(len);
     (buf, from)
 }
@@ -151,9 +138,7 @@ async fn packets_cross_both_ways_unchanged() {
     b.rtp.send_to(&rtp(2), relay.local(Side::B)).await.unwrap();
     assert_eq!(receive(&a.rtp).await, (rtp(2), relay.local(Side::A)));
     // RFC 4733 telephone-event is just another payload type.
-    let mut dtmf = vec![
-        0x80, 0xe5, 0, 3, 0, 0, 1, 0xe0, 0x11, 0x22, 0x33, 0x44, 5, 0x0a, 0, 160,
-    ];
+    let mut dtmf = vec![0x80, 0xe5, 0, 3, 0, 0, 1, 0xe0, 0x11, 0x22, 0x33, 0x44, 5, 0x0a, 0, 160];
     a.rtp.send_to(&dtmf, relay.local(Side::A)).await.unwrap();
     assert_eq!(receive(&b.rtp).await.0, dtmf);
     dtmf[1] = 0x65;
@@ -183,20 +168,12 @@ async fn latching_follows_the_source_not_the_sdp() {
 
     // Once latched, a stranger cannot take over B's stream...
     let stranger = Phone::new().await;
-    stranger
-        .rtp
-        .send_to(&rtp(66), relay.local(Side::B))
-        .await
-        .unwrap();
+    stranger.rtp.send_to(&rtp(66), relay.local(Side::B)).await.unwrap();
     nothing(&a.rtp).await;
     // ...but the address of a new SDP (a re-INVITE) can, at once.
     let moved = Phone::new().await;
     relay.set_remote(Side::B, moved.addr());
-    moved
-        .rtp
-        .send_to(&rtp(3), relay.local(Side::B))
-        .await
-        .unwrap();
+    moved.rtp.send_to(&rtp(3), relay.local(Side::B)).await.unwrap();
     assert_eq!(receive(&a.rtp).await.0, rtp(3));
     a.rtp.send_to(&rtp(4), relay.local(Side::A)).await.unwrap();
     assert_eq!(receive(&moved.rtp).await.0, rtp(4));
@@ -210,12 +187,7 @@ async fn unknown_destination_drops_until_the_side_speaks() {
     let (a, b) = (Phone::new().await, Phone::new().await);
 
     a.rtp.send_to(&rtp(1), relay.local(Side::A)).await.unwrap();
-    assert_eq!(
-        stats_until(&engine, |s| s.packets_dropped == 1)
-            .await
-            .packets_dropped,
-        1
-    );
+    assert_eq!(stats_until(&engine, |s| s.packets_dropped == 1).await.packets_dropped, 1);
     // B never had an SDP address; its first packet latches it, A was latched above.
     b.rtp.send_to(&rtp(2), relay.local(Side::B)).await.unwrap();
     assert_eq!(receive(&a.rtp).await.0, rtp(2));
@@ -232,28 +204,13 @@ async fn rtcp_crosses_on_the_ports_above() {
     relay.set_remote(Side::A, a.addr());
     relay.set_remote(Side::B, b.addr());
     // A sender report header and a bare receiver report (RFC 3550 §6.4).
-    let sr = [
-        0x80, 200, 0, 6, 0x11, 0x22, 0x33, 0x44, 1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0, 160, 0, 0, 0, 1,
-        0, 0, 0, 160,
-    ];
+    let sr = [0x80, 200, 0, 6, 0x11, 0x22, 0x33, 0x44, 1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0, 160, 0, 0, 0, 1, 0, 0, 0, 160];
     let rr = [0x80, 201, 0, 1, 0x55, 0x66, 0x77, 0x88];
 
-    a.rtcp
-        .send_to(&sr, rtcp_addr(&relay, Side::A))
-        .await
-        .unwrap();
-    assert_eq!(
-        receive(&b.rtcp).await,
-        (sr.to_vec(), rtcp_addr(&relay, Side::B))
-    );
-    b.rtcp
-        .send_to(&rr, rtcp_addr(&relay, Side::B))
-        .await
-        .unwrap();
-    assert_eq!(
-        receive(&a.rtcp).await,
-        (rr.to_vec(), rtcp_addr(&relay, Side::A))
-    );
+    a.rtcp.send_to(&sr, rtcp_addr(&relay, Side::A)).await.unwrap();
+    assert_eq!(receive(&b.rtcp).await, (sr.to_vec(), rtcp_addr(&relay, Side::B)));
+    b.rtcp.send_to(&rr, rtcp_addr(&relay, Side::B)).await.unwrap();
+    assert_eq!(receive(&a.rtcp).await, (rr.to_vec(), rtcp_addr(&relay, Side::A)));
     nothing(&a.rtp).await;
     nothing(&b.rtp).await;
 
@@ -262,16 +219,9 @@ async fn rtcp_crosses_on_the_ports_above() {
     let engine = self::engine(block());
     let relay = engine.relay().await.unwrap();
     relay.set_remote(Side::A, a.addr());
-    elsewhere
-        .rtcp
-        .send_to(&rr, rtcp_addr(&relay, Side::B))
-        .await
-        .unwrap();
+    elsewhere.rtcp.send_to(&rr, rtcp_addr(&relay, Side::B)).await.unwrap();
     assert_eq!(receive(&a.rtcp).await.0, rr);
-    a.rtcp
-        .send_to(&sr, rtcp_addr(&relay, Side::A))
-        .await
-        .unwrap();
+    a.rtcp.send_to(&sr, rtcp_addr(&relay, Side::A)).await.unwrap();
     assert_eq!(receive(&elsewhere.rtcp).await.0, sr);
 }
 
@@ -293,10 +243,7 @@ async fn dropping_a_relay_frees_its_ports() {
     let stats = stats_until(&engine, |s| s.active_relays == 0 && s.ports_in_use == 0).await;
     assert_eq!((stats.active_relays, stats.ports_in_use), (0, 0));
     // The sockets are closed, not just forgotten: nothing is forwarded any more.
-    a.rtp
-        .send_to(&rtp(1), SocketAddr::new(LOCALHOST, taken[0]))
-        .await
-        .unwrap();
+    a.rtp.send_to(&rtp(1), SocketAddr::new(LOCALHOST, taken[0])).await.unwrap();
     nothing(&b.rtp).await;
 
     let again = engine.relay().await.unwrap();
@@ -321,33 +268,21 @@ async fn an_exhausted_range_is_an_error() {
     stats_until(&engine, |s| s.ports_in_use == 0).await;
     engine.relay().await.unwrap();
 
-    let empty = self::engine(PortRange {
-        start: 40001,
-        end: 40001,
-    });
-    assert!(matches!(
-        empty.relay().await,
-        Err(MediaError::PortsExhausted { .. })
-    ));
+    let empty = self::engine(PortRange { start: 40001, end: 40001 });
+    assert!(matches!(empty.relay().await, Err(MediaError::PortsExhausted { .. })));
 }
 
 #[tokio::test]
 async fn ports_the_os_refuses_are_skipped() {
     let ports = free_block(6);
     let squatter = std::net::UdpSocket::bind((LOCALHOST, ports.start + 1)).unwrap();
-    let engine = engine(PortRange {
-        start: ports.start,
-        end: ports.start + 5,
-    });
+    let engine = engine(PortRange { start: ports.start, end: ports.start + 5 });
     // Pair start/start+1 is half taken by someone else, leaving exactly two pairs.
     let relay = engine.relay().await.unwrap();
     let mut taken = [relay.local(Side::A).port(), relay.local(Side::B).port()];
     taken.sort_unstable();
     assert_eq!(taken, [ports.start + 2, ports.start + 4]);
-    assert!(matches!(
-        engine.relay().await,
-        Err(MediaError::PortsExhausted { .. })
-    ));
+    assert!(matches!(engine.relay().await, Err(MediaError::PortsExhausted { .. })));
     drop(squatter);
 }
 
@@ -364,33 +299,13 @@ async fn junk_is_dropped_and_counted() {
     version_0[0] = 0x00;
     let mut version_3 = rtp(1);
     version_3[0] = 0xc0;
-    let stun_binding_request = [
-        0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    ];
+    let stun_binding_request = [0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
     // Junk from a stranger must not latch A either.
-    for junk in [
-        &[0x80, 0, 0][..],
-        &rtp(1)[..11],
-        &version_0,
-        &version_3,
-        &stun_binding_request,
-    ] {
-        stranger
-            .rtp
-            .send_to(junk, relay.local(Side::A))
-            .await
-            .unwrap();
+    for junk in [&[0x80, 0, 0][..], &rtp(1)[..11], &version_0, &version_3, &stun_binding_request] {
+        stranger.rtp.send_to(junk, relay.local(Side::A)).await.unwrap();
     }
-    stranger
-        .rtcp
-        .send_to(&[0x80, 201, 0], rtcp_addr(&relay, Side::A))
-        .await
-        .unwrap();
-    stranger
-        .rtcp
-        .send_to(&[0x40, 201, 0, 1, 0, 0, 0, 1], rtcp_addr(&relay, Side::A))
-        .await
-        .unwrap();
+    stranger.rtcp.send_to(&[0x80, 201, 0], rtcp_addr(&relay, Side::A)).await.unwrap();
+    stranger.rtcp.send_to(&[0x40, 201, 0, 1, 0, 0, 0, 1], rtcp_addr(&relay, Side::A)).await.unwrap();
     let stats = stats_until(&engine, |s| s.packets_dropped == 7).await;
     assert_eq!((stats.packets_dropped, stats.packets_forwarded), (7, 0));
     nothing(&b.rtp).await;
@@ -401,12 +316,7 @@ async fn junk_is_dropped_and_counted() {
     b.rtp.send_to(&rtp(3), relay.local(Side::B)).await.unwrap();
     assert_eq!(receive(&a.rtp).await.0, rtp(3));
     nothing(&stranger.rtp).await;
-    assert_eq!(
-        stats_until(&engine, |s| s.packets_forwarded == 2)
-            .await
-            .packets_forwarded,
-        2
-    );
+    assert_eq!(stats_until(&engine, |s| s.packets_forwarded == 2).await.packets_forwarded, 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -418,38 +328,24 @@ async fn a_burst_crosses_in_order() {
     relay.set_remote(Side::B, b.addr());
     // More than one batch, fewer than a socket buffer holds.
     for seq in 0..100 {
-        a.rtp
-            .send_to(&rtp(seq), relay.local(Side::A))
-            .await
-            .unwrap();
+        a.rtp.send_to(&rtp(seq), relay.local(Side::A)).await.unwrap();
     }
     for seq in 0..100 {
         assert_eq!(receive(&b.rtp).await.0, rtp(seq));
     }
-    assert_eq!(
-        stats_until(&engine, |s| s.packets_forwarded == 100)
-            .await
-            .packets_forwarded,
-        100
-    );
+    assert_eq!(stats_until(&engine, |s| s.packets_forwarded == 100).await.packets_forwarded, 100);
 }
 
 #[tokio::test]
 async fn relays_closed_and_opened_between_ticks_keep_their_own_streams() {
     // Enough relays for every shard to own several, and slots reused by new relays.
-    let engine = engine(PortRange {
-        start: block().start,
-        end: 49999,
-    });
+    let engine = engine(PortRange { start: block().start, end: 49999 });
     let mut relays = Vec::new();
     for _ in 0..24 {
         relays.push(engine.relay().await.unwrap());
     }
-    let mut kept: Vec<Relay> = relays
-        .into_iter()
-        .enumerate()
-        .filter_map(|(index, relay)| (index % 2 == 0).then_some(relay))
-        .collect();
+    let mut kept: Vec<Relay> =
+        relays.into_iter().enumerate().filter_map(|(index, relay)| (index % 2 == 0).then_some(relay)).collect();
     for _ in 0..12 {
         kept.push(engine.relay().await.unwrap());
     }
@@ -461,10 +357,7 @@ async fn relays_closed_and_opened_between_ticks_keep_their_own_streams() {
         phones.push((a, b));
     }
     for (index, (relay, (a, _))) in kept.iter().zip(&phones).enumerate() {
-        a.rtp
-            .send_to(&rtp(index as u16), relay.local(Side::A))
-            .await
-            .unwrap();
+        a.rtp.send_to(&rtp(index as u16), relay.local(Side::A)).await.unwrap();
     }
     for (index, (relay, (_, b))) in kept.iter().zip(&phones).enumerate() {
         assert_eq!(receive(&b.rtp).await, (rtp(index as u16), relay.local(Side::B)));
@@ -483,10 +376,7 @@ async fn ipv6_relays_too() {
         eprintln!("no IPv6 loopback here; skipped");
         return;
     }
-    let engine = MediaEngine::new(MediaConfig {
-        bind: loopback6,
-        ports: free_block(4),
-    });
+    let engine = MediaEngine::new(MediaConfig { bind: loopback6, ports: free_block(4) });
     let relay = engine.relay().await.unwrap();
     let a = UdpSocket::bind((loopback6, 0)).await.unwrap();
     let b = UdpSocket::bind((loopback6, 0)).await.unwrap();
@@ -508,18 +398,12 @@ async fn a_dual_stack_relay_takes_ipv4_sdp_addresses() {
     };
     probe.set_read_timeout(Some(SILENCE)).unwrap();
     let port = probe.local_addr().unwrap().port();
-    std::net::UdpSocket::bind((LOCALHOST, 0))
-        .unwrap()
-        .send_to(b"probe", (LOCALHOST, port))
-        .unwrap();
+    std::net::UdpSocket::bind((LOCALHOST, 0)).unwrap().send_to(b"probe", (LOCALHOST, port)).unwrap();
     if probe.recv(&mut [0; 8]).is_err() {
         return eprintln!("IPv6 sockets are IPv6-only here; skipped");
     }
 
-    let engine = MediaEngine::new(MediaConfig {
-        bind: any6,
-        ports: free_block(4),
-    });
+    let engine = MediaEngine::new(MediaConfig { bind: any6, ports: free_block(4) });
     let relay = engine.relay().await.unwrap();
     let (a, b) = (Phone::new().await, Phone::new().await);
     // The SDPs give IPv4 addresses; the sockets see v4-mapped ones.
@@ -531,10 +415,7 @@ async fn a_dual_stack_relay_takes_ipv4_sdp_addresses() {
     b.rtp.send_to(&rtp(2), towards(Side::B)).await.unwrap();
     assert_eq!(receive(&a.rtp).await, (rtp(2), towards(Side::A)));
     a.rtcp
-        .send_to(
-            &[0x80, 201, 0, 1, 1, 2, 3, 4],
-            SocketAddr::new(LOCALHOST, towards(Side::A).port() + 1),
-        )
+        .send_to(&[0x80, 201, 0, 1, 1, 2, 3, 4], SocketAddr::new(LOCALHOST, towards(Side::A).port() + 1))
         .await
         .unwrap();
     assert_eq!(receive(&b.rtcp).await.0, [0x80, 201, 0, 1, 1, 2, 3, 4]);

@@ -76,11 +76,7 @@ impl RelayClock {
     /// A clock whose shards will count into `counters`; it starts no task yet, so it may be
     /// made outside a runtime.
     pub(super) fn new(counters: Arc<Counters>) -> RelayClock {
-        RelayClock {
-            shards: Mutex::new(Vec::new()),
-            next: AtomicU64::new(0),
-            counters,
-        }
+        RelayClock { shards: Mutex::new(Vec::new()), next: AtomicU64::new(0), counters }
     }
 
     /// Hands `forwarder` to a shard, starting the shards on the current runtime if they are
@@ -93,18 +89,14 @@ impl RelayClock {
         }
         // The modulo keeps the index below the shard count, itself at most MAX_SHARDS.
         let shard = shards[(id % shards.len() as u64) as usize].clone();
-        shard
-            .send(Command::Open(id, Box::new(forwarder)))
-            .map_err(|_| MediaError::EngineStopped)?;
+        shard.send(Command::Open(id, Box::new(forwarder))).map_err(|_| MediaError::EngineStopped)?;
         Ok(Route { id, shard })
     }
 
     /// Spawns one shard per core; their queues, in order.
     fn start(&self) -> Result<Vec<mpsc::UnboundedSender<Command>>, MediaError> {
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| MediaError::NoRuntime)?;
-        let count = std::thread::available_parallelism()
-            .map_or(1, NonZeroUsize::get)
-            .min(MAX_SHARDS);
+        let count = std::thread::available_parallelism().map_or(1, NonZeroUsize::get).min(MAX_SHARDS);
         (0..count)
             .map(|_| {
                 let poll = Poll::new().map_err(MediaError::Poller)?;
@@ -162,14 +154,7 @@ struct Shard {
 
 impl Shard {
     fn new(poll: Poll, counters: Arc<Counters>) -> Shard {
-        Shard {
-            poll,
-            slots: Vec::new(),
-            free: Vec::new(),
-            relays: HashMap::new(),
-            backlog: Vec::new(),
-            counters,
-        }
+        Shard { poll, slots: Vec::new(), free: Vec::new(), relays: HashMap::new(), backlog: Vec::new(), counters }
     }
 
     /// Ticks until every queue sender (the engine's and each relay's) is gone.

@@ -86,20 +86,10 @@ impl Leg {
     /// registered with any poller.
     pub(super) fn bind(pool: &Arc<PortPool>, ip: IpAddr) -> Result<Leg, MediaError> {
         let pair = ports::bind_pair(pool, ip)?;
-        let local = pair.rtp.local_addr().map_err(|source| MediaError::Socket {
-            addr: SocketAddr::new(ip, 0),
-            source,
-        })?;
-        let stream = |socket| Stream {
-            socket: UdpSocket::from_std(socket),
-            latch: Latch::default(),
-        };
-        Ok(Leg {
-            rtp: stream(pair.rtp),
-            rtcp: stream(pair.rtcp),
-            local,
-            _lease: pair.lease,
-        })
+        let local =
+            pair.rtp.local_addr().map_err(|source| MediaError::Socket { addr: SocketAddr::new(ip, 0), source })?;
+        let stream = |socket| Stream { socket: UdpSocket::from_std(socket), latch: Latch::default() };
+        Ok(Leg { rtp: stream(pair.rtp), rtcp: stream(pair.rtcp), local, _lease: pair.lease })
     }
 
     /// The RTP socket's address.
@@ -147,11 +137,7 @@ pub(super) struct Forwarder {
 impl Forwarder {
     /// A forwarder between `a` and `b`, counted as active from now on.
     pub(super) fn new(a: Leg, b: Leg, counters: Arc<Counters>) -> Forwarder {
-        Forwarder {
-            a,
-            b,
-            _active: ActiveRelay::new(counters),
-        }
+        Forwarder { a, b, _active: ActiveRelay::new(counters) }
     }
 
     /// Registers the four sockets with `registry`, each under the token `token(socket)`
@@ -204,10 +190,7 @@ impl Forwarder {
             let sent = len < buf.len()
                 && packet::is_plausible(from.kind, packet)
                 && from_stream.latch.accept(source, now)
-                && to
-                    .latch
-                    .destination()
-                    .is_some_and(|dest| to.socket.send_to(packet, dest).is_ok());
+                && to.latch.destination().is_some_and(|dest| to.socket.send_to(packet, dest).is_ok());
             if sent {
                 pumped.forwarded += 1;
             } else {
