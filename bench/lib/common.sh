@@ -54,6 +54,8 @@ bench_init() {   # bench_init NAME: output folder, sipp files into the chroot
     mkdir -p "$OUT" "$HOST_BENCH/logs"
     install -m 0644 "$BENCH_HOME"/sipp/*.xml "$HOST_BENCH/"
     python3 "$BENCH_HOME/lib/mkpcap.py" "$HOST_BENCH/pcmu-2s.pcap" 2.0
+    command -v gcc >/dev/null || die "needs gcc (bench/lib/udp-sink.c)"
+    gcc -O2 -D_GNU_SOURCE -o "$OUT/udp-sink" "$BENCH_HOME/lib/udp-sink.c"
     log "output in $OUT"
 }
 
@@ -227,12 +229,17 @@ load_start() {
         b2bua-rtp) sc=uac_call_rtp.xml; uas_extra=(-rtp_echo) ;;
         *) die "mode $mode" ;;
     esac
+    LOAD_SINK=""
     LOAD_NAME=$name; LOAD_MODE=$mode
     mkdir -p "$OUT/logs"
     rm -f "$HOST_BENCH/logs/$name".*
     wait_ports_free
     if [ "$pbx" = switchboard ]; then
         sb_register_callee || log "$pbx: REGISTER of 1003 failed (see $OUT/logs/register-1003.out)"
+    fi
+    if [ "$mode" = b2bua-rtp ]; then
+        # the UAC plays its pcap without binding its media port: listen there, as a phone would
+        "$OUT/udp-sink" 127.0.0.1 "$UAC_MEDIA_PORT" & LOAD_SINK=$!
     fi
     # -m: room for stray requests (each counts as a call) so that the UAS does not leave early
     "$ANCHOR_DIR/sipp.sh" -sn uas -i 127.0.0.1 -p "$UAS_PORT" -mi 127.0.0.1 -mp "$UAS_MEDIA_PORT" "${uas_extra[@]}" -m $(( calls * 2 + 100 )) \
@@ -262,6 +269,10 @@ load_finish() {
     for i in $(seq 1 20); do kill -0 "$LOAD_UAS" 2>/dev/null || break; sleep 0.5; done
     kill -KILL "$LOAD_UAS" 2>/dev/null || true
     set +e; wait "$LOAD_UAS"; LOAD_UAS_RC=$?; set -e
+    if [ -n "$LOAD_SINK" ]; then
+        kill "$LOAD_SINK" 2>/dev/null || true
+        wait "$LOAD_SINK" 2>/dev/null || true
+    fi
     OUR_SIPP=""
     cp "$HOST_BENCH/logs/$name".* "$o/" 2>/dev/null || true
     LOAD=$(python3 "$BENCH_HOME/lib/parse_step.py" "$o/$name.uac.out" "$o/$name.csv" "$o/$name.uas.out" "$LOAD_T0" "$LOAD_T1" \

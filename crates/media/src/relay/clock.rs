@@ -27,7 +27,8 @@ use mio::{Events, Poll, Token};
 use tokio::sync::mpsc::{self, error::TryRecvError};
 use tokio::time::{self, MissedTickBehavior};
 
-use super::forward::{Forwarder, Socket, BUF_LEN};
+use super::forward::{Forwarder, Socket};
+use super::inbox::Inbox;
 use super::{Counters, MediaError, Side};
 
 /// How often a shard forwards what its sockets received.
@@ -160,7 +161,7 @@ impl Shard {
     /// Ticks until every queue sender (the engine's and each relay's) is gone.
     async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Command>) {
         let mut events = Events::with_capacity(EVENTS);
-        let mut buf = Box::new([0u8; BUF_LEN]);
+        let mut inbox = Inbox::new();
         let mut ticks = time::interval(TICK);
         ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
         loop {
@@ -180,7 +181,7 @@ impl Shard {
                     Err(TryRecvError::Disconnected) => return,
                 }
             }
-            self.forward(&mut events, &mut buf);
+            self.forward(&mut events, &mut inbox);
         }
     }
 
@@ -225,7 +226,7 @@ impl Shard {
     }
 
     /// Pumps every socket that has data: those the poller reports, and last tick's backlog.
-    fn forward(&mut self, events: &mut Events, buf: &mut [u8; BUF_LEN]) {
+    fn forward(&mut self, events: &mut Events, inbox: &mut Inbox) {
         let now = Instant::now();
         let (mut forwarded, mut dropped) = (0, 0);
         let mut ready = mem::take(&mut self.backlog);
@@ -248,7 +249,7 @@ impl Shard {
             let Some(Some(forwarder)) = self.slots.get_mut(slot) else {
                 continue;
             };
-            let pumped = forwarder.pump(socket, now, buf);
+            let pumped = forwarder.pump(socket, now, inbox);
             forwarded += pumped.forwarded;
             dropped += pumped.dropped;
             if !pumped.drained {

@@ -10,25 +10,22 @@
 
 use std::io;
 use std::net::{IpAddr, SocketAddr};
+use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use std::time::Instant;
 
 use mio::net::UdpSocket;
 use mio::{Interest, Registry, Token};
 
+use super::inbox::Inbox;
 use super::latch::{self, Latch};
 use super::packet::{self, Kind};
 use super::ports::{self, PortLease, PortPool};
 use super::{ActiveRelay, Counters, MediaError, Side};
 
-/// Larger than any RTP packet on an Ethernet path (MTU 1500). A datagram that fills it
-/// may have been truncated by the kernel, so it is dropped rather than forwarded cut.
-pub(super) const BUF_LEN: usize = 2048;
-
-/// Packets read from one socket per pump before the others get a turn, so a flood on one
-/// socket cannot starve the rest. At one pump per clock tick this is 6,400 packets a second
-/// per socket, 64 times what a voice stream sends.
-const BATCH: usize = 64;
+/// Reads that fail with an error (an ICMP report of an earlier send) before a pump gives up
+/// on a socket until the next tick: each such read consumes its error.
+const MAX_FAILED_READS: usize = 4;
 
 /// One of a relay's four sockets: a side and a kind. Its [`index`](Socket::index) is the
 /// low two bits of the poller token.
@@ -164,9 +161,9 @@ impl Forwarder {
         self.leg(side).set_hint(rtp);
     }
 
-    /// Forwards what is waiting on `from`, up to [`BATCH`] packets, using `buf`; `now`
-    /// dates the packets for latching (a pump spans microseconds, latching needs seconds).
-    pub(super) fn pump(&mut self, from: Socket, now: Instant, buf: &mut [u8; BUF_LEN]) -> Pumped {
+    /// Forwards what is waiting on `from`, up to a batch, read into `inbox`; `now` dates the
+    /// packets for latching (a pump spans microseconds, latching needs seconds).
+    pub(super) fn pump(&mut self, from: Socket, now: Instant, inbox: &mut Inbox) -> Pumped {
         let (a, b) = (&mut self.a, &mut self.b);
         let (from_leg, to_leg) = match from.side {
             Side::A => (a, b),
@@ -175,22 +172,22 @@ impl Forwarder {
         let to = to_leg.stream(from.kind);
         let from_stream = from_leg.stream(from.kind);
         let mut pumped = Pumped::default();
-        for _ in 0..BATCH {
-            let (len, source) = match from_stream.socket.recv_from(buf) {
-                Ok(received) => received,
-                Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
-                    pumped.drained = true;
-                    break;
-                }
+        for _ in 0..MAX_FAILED_READS {
+            match inbox.read(from_stream.socket.as_raw_fd()) {
+                Ok(drained) => pumped.drained = drained,
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => pumped.drained = true,
                 // An ICMP error from an earlier send, reported here by some platforms: it
                 // says nothing about the packets still queued.
                 Err(_) => continue,
-            };
-            let packet = &buf[..len];
-            let sent = len < buf.len()
-                && packet::is_plausible(from.kind, packet)
-                && from_stream.latch.accept(source, now)
-                && to.latch.destination().is_some_and(|dest| to.socket.send_to(packet, dest).is_ok());
+            }
+            break;
+        }
+        for datagram in inbox.datagrams() {
+            let sent = datagram.is_some_and(|(packet, source)| {
+                packet::is_plausible(from.kind, packet)
+                    && from_stream.latch.accept(source, now)
+                    && to.latch.destination().is_some_and(|dest| to.socket.send_to(packet, dest).is_ok())
+            });
             if sent {
                 pumped.forwarded += 1;
             } else {

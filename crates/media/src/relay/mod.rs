@@ -12,7 +12,8 @@
 //!   same ports.
 //! - [`Relay`]: one call's relay; dropping it stops forwarding and frees its ports.
 //! - `clock`: the tasks (one per core) that forward for all relays, woken every 10 ms
-//!   rather than per packet; `forward`: one relay's sockets and latches.
+//!   rather than per packet; `forward`: one relay's sockets and latches; `inbox`: reading
+//!   a socket's queue in one system call.
 //!
 //! The hot path only forwards: no allocation, lock or log per packet. The sans-IO parts
 //! (latching decisions, packet checks) live apart from the sockets so they can be tested
@@ -20,6 +21,7 @@
 
 mod clock;
 mod forward;
+mod inbox;
 pub(crate) mod latch;
 mod packet;
 pub(crate) mod ports;
