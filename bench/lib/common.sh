@@ -172,7 +172,7 @@ sb_start() {   # fresh process on the bench data folder; sets SB_PID; returns 1 
     touch "$OUT/switchboard.log"
     from=$(wc -l < "$OUT/switchboard.log")
     SWITCHBOARD_ADMIN_TOKEN=$SB_TOKEN RUST_LOG=${RUST_LOG:-warn} "$SB_BIN" serve --data "$SB_DATA" \
-        --http "$SB_HTTP" --sip "$SB_SIP" --rtp-ports "$SB_RTP" --demo </dev/null >>"$OUT/switchboard.log" 2>&1 &
+        --http "$SB_HTTP" --sip "$SB_SIP" --crm 127.0.0.1:0 --rtp-ports "$SB_RTP" --demo </dev/null >>"$OUT/switchboard.log" 2>&1 &
     SB_PID=$!
     for i in $(seq 1 150); do
         tail -n +"$((from + 1))" "$OUT/switchboard.log" | grep -q 'sip listening' && break

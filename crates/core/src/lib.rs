@@ -10,6 +10,7 @@
 pub mod access;
 pub mod cdr;
 pub mod config_cache;
+pub mod devicestate;
 pub mod directory;
 pub mod metrics;
 pub mod pbx;

@@ -2,3 +2,5 @@
 //!
 //! A thin adapter over the core (see `ARCHITECTURE.md`): it parses and authorises, asks the
 //! core, and maps the answers to salara's codes and texts; no call logic lives here.
+
+pub mod listener;

@@ -33,6 +33,9 @@ pub struct ServeFlags {
     /// SIP listen address (UDP and TCP).
     #[arg(long, env = "SWITCHBOARD_SIP")]
     pub sip: Option<SocketAddr>,
+    /// Listen address of the CRM bridge (salara's JSON API).
+    #[arg(long, env = "SWITCHBOARD_CRM")]
+    pub crm: Option<SocketAddr>,
     /// UDP port range of the media relay, START-END (default 10000-20000).
     #[arg(long, env = "SWITCHBOARD_RTP_PORTS", value_parser = parse_port_range)]
     pub rtp_ports: Option<(u16, u16)>,
@@ -65,6 +68,20 @@ struct FileConfig {
     media: MediaSection,
     #[serde(default)]
     demo_numbers: DemoNumbers,
+    #[serde(default)]
+    crm: CrmSection,
+}
+
+/// `[crm]`: the CRM bridge's listener and credentials.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CrmSection {
+    listen: Option<SocketAddr>,
+    /// A shared secret accepted as a bearer token (also `SWITCHBOARD_CRM_SECRET`).
+    secret: Option<String>,
+    /// salara's mode: loopback clients need no credentials (only with a loopback listener).
+    #[serde(default)]
+    anonymous_loopback: bool,
 }
 
 /// `[demo_numbers]`: the numbers of the demo applications (with `demo`).
@@ -130,6 +147,10 @@ pub struct Config {
     pub http: SocketAddr,
     /// SIP listen address (taken by the SIP layer).
     pub sip: SocketAddr,
+    /// CRM bridge listen address.
+    pub crm: SocketAddr,
+    /// The CRM bridge's shared secret and anonymous-loopback allowance.
+    pub crm_options: sb_crm::listener::CrmOptions,
     /// Whether to seed demo data and answer the demo numbers.
     pub demo: bool,
     /// The demo applications' numbers.
@@ -185,6 +206,12 @@ impl Config {
         let mut config = Config::resolve(&flags.store, &file);
         config.http = flags.http.or(file.http).unwrap_or_else(|| "127.0.0.1:8088".parse().expect("valid default"));
         config.sip = flags.sip.or(file.sip).unwrap_or_else(|| "127.0.0.1:5060".parse().expect("valid default"));
+        config.crm = flags.crm.or(file.crm.listen).unwrap_or_else(|| "127.0.0.1:5058".parse().expect("valid default"));
+        let secret = std::env::var("SWITCHBOARD_CRM_SECRET").ok().or_else(|| file.crm.secret.clone());
+        config.crm_options = sb_crm::listener::CrmOptions {
+            secret: secret.filter(|secret| !secret.is_empty()),
+            anonymous_loopback: file.crm.anonymous_loopback,
+        };
         config.demo = flags.demo || file.demo.unwrap_or(false);
         config.demo_numbers = file.demo_numbers.clone();
         let numbers = [&config.demo_numbers.echo, &config.demo_numbers.playback, &config.demo_numbers.conference];
@@ -227,6 +254,8 @@ impl Config {
             database,
             http: "127.0.0.1:8088".parse().expect("valid default"),
             sip: "127.0.0.1:5060".parse().expect("valid default"),
+            crm: "127.0.0.1:5058".parse().expect("valid default"),
+            crm_options: sb_crm::listener::CrmOptions::default(),
             demo: false,
             demo_numbers: DemoNumbers::default(),
             sounds: PathBuf::from("/usr/share/asterisk/sounds"),
@@ -277,6 +306,7 @@ mod tests {
             store: StoreFlags { data: Some("/tmp/elsewhere".into()), database: None, config: Some(path) },
             http: None,
             sip: Some("127.0.0.1:5070".parse().unwrap()),
+            crm: None,
             rtp_ports: None,
             sounds: None,
             demo: false,
@@ -290,6 +320,8 @@ mod tests {
         assert_eq!(config.rtp_ports, (10000, 20000));
         assert_eq!(config.sip_throttle.ban, Duration::from_secs(300));
         assert_eq!(config.realm, "switchboard");
+        assert_eq!(config.crm, "127.0.0.1:5058".parse().unwrap());
+        assert!(!config.crm_options.anonymous_loopback, "credentials required unless the file says otherwise");
     }
 
     #[test]

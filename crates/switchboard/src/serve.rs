@@ -35,11 +35,9 @@ pub async fn run(config: Config) -> Result<()> {
 
     let pbx = start_sip(&config, store.clone()).await?;
 
-    let state = ApiState {
-        provisioning,
-        auth: Arc::new(Authenticator::new(store.clone(), admin_token.as_deref(), Throttle::new(config.throttle))),
-        greetings_dir: config.greetings_dir(),
-    };
+    let auth = Arc::new(Authenticator::new(store.clone(), admin_token.as_deref(), Throttle::new(config.throttle)));
+    let crm = start_crm(&config, pbx.clone(), Arc::clone(&auth)).await?;
+    let state = ApiState { provisioning, auth, greetings_dir: config.greetings_dir() };
     let options = ApiOptions { cors_origins: config.cors_origins.clone() };
     let metrics = Router::new()
         .route("/metrics", get(metrics))
@@ -59,9 +57,24 @@ pub async fn run(config: Config) -> Result<()> {
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await?;
+    crm.abort();
     store.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Binds the CRM bridge's listener and serves it in the background.
+async fn start_crm(config: &Config, pbx: Pbx, auth: Arc<Authenticator>) -> Result<tokio::task::JoinHandle<()>> {
+    let listener = tokio::net::TcpListener::bind(config.crm).await.with_context(|| format!("binding the CRM bridge to {}", config.crm))?;
+    let bound = listener.local_addr()?;
+    let router = sb_crm::listener::router(sb_crm::listener::CrmState::new(pbx, auth, &config.crm_options, bound));
+    tracing::info!(%bound, "CRM bridge listening");
+    println!("switchboard: crm listening on {bound}");
+    Ok(tokio::spawn(async move {
+        if let Err(error) = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await {
+            tracing::error!(%error, "the CRM bridge stopped");
+        }
+    }))
 }
 
 /// Binds SIP on UDP and TCP, and starts the endpoint, the media relay and the call core.

@@ -7,6 +7,7 @@ use super::call::{contact, new_tag, CallInput, CallRegistration, Record};
 use super::dispatch::{answer, ALLOW};
 use super::Shared;
 use crate::cdr::Disposition;
+use crate::devicestate::ChannelState;
 use crate::directory::ExtensionEntry;
 use crate::metrics::Live;
 use sb_media::engine::{MediaBridge, MediaChannel, MediaEvent};
@@ -163,6 +164,7 @@ pub(super) async fn run(
     record.answer = Some(time::OffsetDateTime::now_utc());
     shared.metrics.calls_answered.fetch_add(1, Ordering::Relaxed);
     let _dialog = Live::new(&shared.metrics, |m| &m.dialogs);
+    let _line = shared.devices.open(Some(&caller.number), &record.channel, ChannelState::Up);
 
     let _room = match start(&shared, &channel, &application, &record.dst).await {
         Ok(room) => room,

@@ -13,6 +13,7 @@ use super::dispatch::{answer, deny};
 use super::Shared;
 use crate::access::Access;
 use crate::cdr::{CallRecord, Disposition};
+use crate::devicestate::{ChannelGuard, ChannelState};
 use crate::directory::ExtensionEntry;
 use crate::metrics::Live;
 use crate::registrar::Binding;
@@ -252,6 +253,10 @@ pub(super) async fn start(shared: Arc<Shared>, incoming: ServerRequest) {
     let a_call_id = message::call_id(&incoming.request.headers).unwrap_or_default();
     let b_call_id = format!("{:032x}", rand::random::<u128>());
     let registration = CallRegistration::new(&shared, vec![a_call_id.clone(), b_call_id.clone()], inputs_tx);
+    let lines = [
+        shared.devices.open(Some(&caller.number), &record.channel, ChannelState::Ring),
+        shared.devices.open(Some(&callee.number), &record.dstchannel, ChannelState::Ringing),
+    ];
     let call = Call {
         live: Live::new(&shared.metrics, |m| &m.calls_active),
         shared: Arc::clone(&shared),
@@ -272,6 +277,7 @@ pub(super) async fn start(shared: Arc<Shared>, incoming: ServerRequest) {
         pending: HashMap::new(),
         next_pending: 0,
         record,
+        lines,
     };
     call.run(contacts, ring).await;
 }
@@ -362,6 +368,8 @@ struct Call {
     pending: HashMap<u64, Forwarded>,
     next_pending: u64,
     record: Record,
+    /// The caller's and the callee's channels in the device states, by [`Side`] order.
+    lines: [ChannelGuard; 2],
 }
 
 /// How ringing ended.
@@ -604,6 +612,9 @@ impl Call {
         let a_peer = self.a.peer;
         let to_a = answer_sdp.map(|sdp| self.sdp_towards(Side::A, &a_peer, &sdp));
         self.reply_a(200, "OK", to_a).await;
+        for line in &self.lines {
+            line.set_state(ChannelState::Up);
+        }
         self.record.answer = Some(OffsetDateTime::now_utc());
         self.shared.metrics.calls_answered.fetch_add(1, Ordering::Relaxed);
         let a_contact = self.contact_for(&a_peer, &self.record.dst);

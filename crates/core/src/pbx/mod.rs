@@ -12,13 +12,16 @@ mod application;
 mod call;
 mod dispatch;
 mod register;
+mod status;
 
 use crate::access::SipAccess;
+use crate::devicestate::DeviceStates;
 use crate::directory::Directory;
 use crate::metrics::{CallMetrics, Exposition};
 use crate::registrar::{RegisterPolicy, Registrar};
 use crate::throttle::{Throttle, ThrottlePolicy};
 pub use application::{Application, Applications};
+pub use status::{MessageOutcome, PeerState, StatusError};
 use sb_media::relay::MediaEngine;
 use sb_sip::auth::digest::Algorithm;
 use sb_sip::endpoint::{Endpoint, Incoming};
@@ -65,6 +68,8 @@ pub(crate) struct Shared {
     pub applications: Applications,
     /// Conference rooms in use.
     pub rooms: application::Rooms,
+    /// What each extension and channel is doing.
+    pub devices: Arc<DeviceStates>,
     /// Live calls by the Call-ID of each of their dialogs (the caller's and ours).
     pub calls: Mutex<HashMap<String, mpsc::Sender<call::CallInput>>>,
 }
@@ -102,6 +107,7 @@ impl Pbx {
             metrics: Arc::new(CallMetrics::default()),
             applications: config.applications,
             rooms: application::Rooms::default(),
+            devices: Arc::new(DeviceStates::default()),
             calls: Mutex::new(HashMap::new()),
         });
         tokio::spawn(dispatch::run(Arc::clone(&shared), incoming));

@@ -36,6 +36,9 @@ const LISTENING: &str = "switchboard: http listening on ";
 /// The line the binary prints once its SIP transports are bound (UDP and TCP, one port).
 const SIP_LISTENING: &str = "switchboard: sip listening on ";
 
+/// What the binary prints once the CRM bridge is bound.
+const CRM_LISTENING: &str = "switchboard: crm listening on ";
+
 /// Every catalogue resource, as the API names it.
 pub const RESOURCES: &[&str] = &[
     "tenants",
@@ -147,9 +150,11 @@ fn with_database(url: &str, name: &str) -> String {
 
 impl PgDatabase {
     async fn create() -> PgDatabase {
-        let admin_url = std::env::var(POSTGRES_ENV).expect("SWITCHBOARD_TEST_POSTGRES is set for the PostgreSQL backend");
+        let admin_url =
+            std::env::var(POSTGRES_ENV).expect("SWITCHBOARD_TEST_POSTGRES is set for the PostgreSQL backend");
         let name = format!("sb_test_{}", random_hex(8));
-        let mut conn = sqlx::PgConnection::connect(&admin_url).await.unwrap_or_else(|e| panic!("connecting to {admin_url}: {e}"));
+        let mut conn =
+            sqlx::PgConnection::connect(&admin_url).await.unwrap_or_else(|e| panic!("connecting to {admin_url}: {e}"));
         sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("CREATE DATABASE");
         let _ = conn.close().await;
         let url = with_database(&admin_url, &name);
@@ -166,7 +171,8 @@ impl Drop for PgDatabase {
             let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
             rt.block_on(async {
                 if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
-                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await;
+                    let _ =
+                        sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await;
                     let _ = conn.close().await;
                 }
             });
@@ -310,7 +316,13 @@ impl Api {
     }
 
     /// Any method and body, with an optional Content-Type.
-    pub async fn raw(&self, method: Method, path: &str, content_type: Option<&str>, body: impl Into<reqwest::Body>) -> Resp {
+    pub async fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        content_type: Option<&str>,
+        body: impl Into<reqwest::Body>,
+    ) -> Resp {
         let mut builder = self.request(method, path).body(body);
         if let Some(ct) = content_type {
             builder = builder.header(reqwest::header::CONTENT_TYPE, ct);
@@ -334,9 +346,16 @@ impl Api {
 pub fn assert_invalid(resp: &Resp, field: &str) {
     assert_eq!(resp.status, 422, "{}: wanted 422 naming {field}, got {}: {}", resp.what, resp.status, resp.text);
     assert_eq!(resp["message"], json!("The given data was invalid."), "{}: {}", resp.what, resp.text);
-    let messages = resp["errors"][field].as_array().unwrap_or_else(|| panic!("{}: errors has no {field}: {}", resp.what, resp.text));
+    let messages = resp["errors"][field]
+        .as_array()
+        .unwrap_or_else(|| panic!("{}: errors has no {field}: {}", resp.what, resp.text));
     assert!(!messages.is_empty(), "{}: errors.{field} is empty: {}", resp.what, resp.text);
-    assert!(messages.iter().all(|m| m.as_str().is_some_and(|s| !s.is_empty())), "{}: errors.{field} must be strings: {}", resp.what, resp.text);
+    assert!(
+        messages.iter().all(|m| m.as_str().is_some_and(|s| !s.is_empty())),
+        "{}: errors.{field} must be strings: {}",
+        resp.what,
+        resp.text
+    );
 }
 
 /// `base` with the keys of `changes` set (a `null` in `changes` sets null).
@@ -380,7 +399,8 @@ pub fn wav_bytes() -> Vec<u8> {
 /// A real WAV of `samples` samples (8 kHz mono 16-bit).
 pub fn wav_samples(samples: usize) -> Vec<u8> {
     let mut cursor = std::io::Cursor::new(Vec::new());
-    let spec = hound::WavSpec { channels: 1, sample_rate: 8000, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
+    let spec =
+        hound::WavSpec { channels: 1, sample_rate: 8000, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
     let mut writer = hound::WavWriter::new(&mut cursor, spec).expect("wav writer");
     for i in 0..samples {
         let sample = ((i as f32) * 2.0 * std::f32::consts::PI * 440.0 / 8000.0).sin() * 8000.0;
@@ -490,7 +510,10 @@ impl Server {
 
     /// Every process's stderr so far.
     pub fn all_stderr(&self) -> String {
-        (1..=self.runs).map(|run| std::fs::read_to_string(self.stderr_path(run)).unwrap_or_default()).collect::<Vec<_>>().join("\n")
+        (1..=self.runs)
+            .map(|run| std::fs::read_to_string(self.stderr_path(run)).unwrap_or_default())
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 
     /// The current process's stdout lines so far.
@@ -500,16 +523,26 @@ impl Server {
 
     /// The SIP address of the running server, from its `sip listening` line (waited for).
     pub async fn sip_addr(&self) -> std::net::SocketAddr {
+        self.listening_addr(SIP_LISTENING).await
+    }
+
+    /// The CRM bridge's address, from its `crm listening` line (waited for).
+    pub async fn crm_addr(&self) -> std::net::SocketAddr {
+        self.listening_addr(CRM_LISTENING).await
+    }
+
+    /// The loopback address after `prefix` on a stdout line (waited for).
+    async fn listening_addr(&self, prefix: &str) -> std::net::SocketAddr {
         let deadline = Instant::now() + START_TIMEOUT;
         loop {
-            if let Some(addr) = self.output().iter().find_map(|l| l.strip_prefix(SIP_LISTENING).map(|a| a.trim().to_owned())) {
-                let addr: std::net::SocketAddr = addr.parse().unwrap_or_else(|e| panic!("bad SIP address {addr:?}: {e}"));
-                assert!(addr.ip().is_loopback(), "SIP listening on a non-loopback address: {addr}");
+            if let Some(addr) = self.output().iter().find_map(|l| l.strip_prefix(prefix).map(|a| a.trim().to_owned())) {
+                let addr: std::net::SocketAddr = addr.parse().unwrap_or_else(|e| panic!("bad address {addr:?}: {e}"));
+                assert!(addr.ip().is_loopback(), "{prefix}a non-loopback address: {addr}");
                 return addr;
             }
             assert!(
                 Instant::now() < deadline,
-                "switchboard did not print {SIP_LISTENING:?} within {START_TIMEOUT:?}; stdout: {:?}\nstderr: {}",
+                "switchboard did not print {prefix:?} within {START_TIMEOUT:?}; stdout: {:?}\nstderr: {}",
                 self.output(),
                 self.stderr()
             );
@@ -531,7 +564,7 @@ impl Server {
             .arg("serve")
             .arg("--data")
             .arg(&self.data)
-            .args(["--http", "127.0.0.1:0", "--sip", "127.0.0.1:0"])
+            .args(["--http", "127.0.0.1:0", "--sip", "127.0.0.1:0", "--crm", "127.0.0.1:0"])
             .args(self.store_args())
             .args(&self.args)
             .env("SWITCHBOARD_ADMIN_TOKEN", &self.token)
@@ -542,6 +575,8 @@ impl Server {
             .env_remove("SWITCHBOARD_DATABASE")
             .env_remove("SWITCHBOARD_HTTP")
             .env_remove("SWITCHBOARD_SIP")
+            .env_remove("SWITCHBOARD_CRM")
+            .env_remove("SWITCHBOARD_CRM_SECRET")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(stderr));
@@ -568,26 +603,40 @@ impl Server {
                 break addr;
             }
             if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
-                panic!("switchboard exited before listening ({status}); stdout: {:?}\nstderr: {}", self.output(), self.stderr());
+                panic!(
+                    "switchboard exited before listening ({status}); stdout: {:?}\nstderr: {}",
+                    self.output(),
+                    self.stderr()
+                );
             }
-            assert!(Instant::now() < deadline, "switchboard did not print its listening line within {START_TIMEOUT:?}; stderr: {}", self.stderr());
+            assert!(
+                Instant::now() < deadline,
+                "switchboard did not print its listening line within {START_TIMEOUT:?}; stderr: {}",
+                self.stderr()
+            );
             tokio::time::sleep(Duration::from_millis(10)).await;
         };
         assert!(addr.starts_with("127.0.0.1:"), "listening on a non-loopback address: {addr}");
         self.api.base = format!("http://{addr}");
         loop {
-            let healthy = self.client.get(self.url("/healthz")).send().await.map(|r| r.status().as_u16() == 200).unwrap_or(false);
+            let healthy =
+                self.client.get(self.url("/healthz")).send().await.map(|r| r.status().as_u16() == 200).unwrap_or(false);
             if healthy {
                 break;
             }
-            assert!(Instant::now() < deadline, "switchboard /healthz did not answer 200 within {START_TIMEOUT:?}; stderr: {}", self.stderr());
+            assert!(
+                Instant::now() < deadline,
+                "switchboard /healthz did not answer 200 within {START_TIMEOUT:?}; stderr: {}",
+                self.stderr()
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
 
     fn signal(&self, signal: &str) {
         if let Some(pid) = self.pid() {
-            let status = std::process::Command::new("kill").args([signal, &pid.to_string()]).status().expect("run kill");
+            let status =
+                std::process::Command::new("kill").args([signal, &pid.to_string()]).status().expect("run kill");
             assert!(status.success(), "kill {signal} {pid} failed");
         }
     }
@@ -654,7 +703,12 @@ impl Server {
             .await
             .expect("run switchboard keys create");
         let stdout = String::from_utf8_lossy(&output.stdout);
-        assert!(output.status.success(), "keys create {args:?} failed ({}): {stdout} {}", output.status, String::from_utf8_lossy(&output.stderr));
+        assert!(
+            output.status.success(),
+            "keys create {args:?} failed ({}): {stdout} {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
         let token = stdout.lines().map(str::trim).rfind(|l| !l.is_empty()).unwrap_or_default().to_owned();
         assert!(token.len() >= 32, "keys create printed no token: {stdout:?}");
         token

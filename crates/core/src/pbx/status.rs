@@ -1,0 +1,181 @@
+//! What the PBX tells about its extensions, peers and channels, and the text messages it
+//! sends them: the questions salara answered for CRMs (and, later, ARI's device states).
+//! Every answer is scoped: a caller confined to a tenant sees only that tenant's numbers.
+
+use super::call::{contact, new_tag};
+use super::{Pbx, Shared};
+use crate::devicestate::{ChannelState, ExtensionState};
+use crate::directory::ExtensionEntry;
+use sb_sip::endpoint::ClientEvent;
+use sb_sip::message::{self, HeaderName, Method, RequestBuilder};
+use sb_sip::transport::{Peer, Protocol};
+use std::time::Duration;
+use thiserror::Error;
+
+/// How long a text message may take to be accepted by a phone before it counts as not
+/// delivered (RFC 3428 has no answer-time limit of its own; Timer F would be 32 s).
+const MESSAGE_TIMEOUT: Duration = Duration::from_secs(8);
+
+/// Whether a SIP peer (an extension's phones) can be reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PeerState {
+    /// At least one registered contact.
+    Reachable,
+    /// No registered contact.
+    Unreachable,
+}
+
+impl PeerState {
+    /// The word Asterisk's peer status uses.
+    pub fn text(self) -> &'static str {
+        match self {
+            PeerState::Reachable => "Reachable",
+            PeerState::Unreachable => "Unreachable",
+        }
+    }
+}
+
+/// What became of a text message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageOutcome {
+    /// This many of the extension's phones accepted it (2xx).
+    Delivered(usize),
+    /// The extension has no registered phone.
+    Unavailable,
+    /// Every phone refused it or did not answer; the best status heard (408 for none).
+    Refused(u16),
+}
+
+/// Why a status question could not be answered.
+#[derive(Debug, Error)]
+pub enum StatusError {
+    /// The store could not be read.
+    #[error("the directory is unavailable: {0}")]
+    Store(#[from] sb_store::Error),
+}
+
+impl Pbx {
+    /// The state of extension `number`, if it exists and `tenant` (when given) owns it.
+    pub async fn extension_state(
+        &self,
+        number: &str,
+        tenant: Option<&str>,
+    ) -> Result<Option<ExtensionState>, StatusError> {
+        let Some(extension) = visible_extension(&self.shared, number, tenant).await? else { return Ok(None) };
+        let registered = !self.shared.registrar.contacts(&extension.number).is_empty();
+        Ok(Some(self.shared.devices.extension_state(&extension.number, registered)))
+    }
+
+    /// Whether extension `number`'s phones can be reached, if it exists for `tenant`.
+    pub async fn peer_state(&self, number: &str, tenant: Option<&str>) -> Result<Option<PeerState>, StatusError> {
+        let Some(extension) = visible_extension(&self.shared, number, tenant).await? else { return Ok(None) };
+        let registered = !self.shared.registrar.contacts(&extension.number).is_empty();
+        Ok(Some(if registered { PeerState::Reachable } else { PeerState::Unreachable }))
+    }
+
+    /// The state of the live channel named `name`, if `tenant` (when given) owns its
+    /// extension.
+    pub async fn channel_state(&self, name: &str, tenant: Option<&str>) -> Result<Option<ChannelState>, StatusError> {
+        let Some((extension, state)) = self.shared.devices.channel(name) else { return Ok(None) };
+        if tenant.is_some() {
+            let owned = match extension {
+                Some(number) => visible_extension(&self.shared, &number, tenant).await?.is_some(),
+                None => false,
+            };
+            if !owned {
+                return Ok(None);
+            }
+        }
+        Ok(Some(state))
+    }
+
+    /// Sends `text` as a SIP MESSAGE (RFC 3428) to every registered phone of extension
+    /// `to`, saying it is from `from`; `None` if the extension does not exist for `tenant`.
+    pub async fn send_message(
+        &self,
+        to: &str,
+        from: &str,
+        text: &str,
+        tenant: Option<&str>,
+    ) -> Result<Option<MessageOutcome>, StatusError> {
+        let shared = &self.shared;
+        let Some(extension) = visible_extension(shared, to, tenant).await? else { return Ok(None) };
+        let contacts = shared.registrar.contacts(&extension.number);
+        if contacts.is_empty() {
+            return Ok(Some(MessageOutcome::Unavailable));
+        }
+        let mut transactions = Vec::new();
+        for binding in &contacts {
+            let protocol = if binding.transport.eq_ignore_ascii_case("tcp") { Protocol::Tcp } else { Protocol::Udp };
+            let peer = Peer { protocol, addr: binding.source };
+            let Some(request) = message_request(shared, &binding.uri, &peer, &extension, from, text) else { continue };
+            match shared.endpoint.request(request, peer).await {
+                Ok(tx) => transactions.push(tx.events),
+                Err(e) => tracing::warn!(error = %e, "could not send a MESSAGE"),
+            }
+        }
+        let mut delivered = 0;
+        let mut best_failure = 408;
+        for mut events in transactions {
+            let status = tokio::time::timeout(MESSAGE_TIMEOUT, async {
+                while let Some(event) = events.recv().await {
+                    match event {
+                        ClientEvent::Response(response) if response.status.code() >= 200 => {
+                            return response.status.code()
+                        }
+                        ClientEvent::Response(_) => {}
+                        ClientEvent::Timeout => return 408,
+                        ClientEvent::TransportError => return 503,
+                    }
+                }
+                408
+            })
+            .await
+            .unwrap_or(408);
+            if (200..300).contains(&status) {
+                delivered += 1;
+            } else if best_failure == 408 || status < best_failure {
+                best_failure = status;
+            }
+        }
+        Ok(Some(if delivered > 0 {
+            MessageOutcome::Delivered(delivered)
+        } else {
+            MessageOutcome::Refused(best_failure)
+        }))
+    }
+}
+
+/// Extension `number`, if it is active and `tenant` (when given) owns it.
+async fn visible_extension(
+    shared: &Shared,
+    number: &str,
+    tenant: Option<&str>,
+) -> Result<Option<ExtensionEntry>, StatusError> {
+    let extension = shared.directory.extension(number).await?;
+    Ok(extension.filter(|extension| extension.active && tenant.is_none_or(|tenant| extension.tenant == tenant)))
+}
+
+/// A MESSAGE to one of `extension`'s contacts.
+fn message_request(
+    shared: &Shared,
+    uri: &str,
+    peer: &Peer,
+    extension: &ExtensionEntry,
+    from: &str,
+    text: &str,
+) -> Option<message::Request> {
+    let uri = message::parse_uri(uri)?;
+    let local = shared.endpoint.local_for(peer)?;
+    let builder = RequestBuilder::new(Method::Message, uri)
+        .max_forwards(70)
+        .header(HeaderName::From, format!("<sip:{from}@{local}>;tag={}", new_tag()))
+        .and_then(|b| b.header(HeaderName::To, format!("<sip:{}@{local}>", extension.number)))
+        .and_then(|b| b.header(HeaderName::CallId, format!("{:032x}", rand::random::<u128>())))
+        .and_then(|b| b.cseq(1, &Method::Message))
+        .and_then(|b| b.header(HeaderName::Contact, contact(shared, peer, from)))
+        .and_then(|b| b.header(HeaderName::UserAgent, shared.endpoint.product().to_owned()))
+        .and_then(|b| b.header(HeaderName::ContentType, "text/plain;charset=UTF-8"))
+        .ok()?;
+    Some(builder.body(text.as_bytes().to_vec()).build())
+}

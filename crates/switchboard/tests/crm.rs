@@ -1,0 +1,217 @@
+//! The CRM bridge (salara's JSON API on its own port) against the real binary, with SIPp
+//! phones: credentials, the status queries as phones register, ring and hang up, text
+//! messages reaching a phone, and the errors for what cannot be read.
+
+mod common;
+
+use common::sipp::{require_tool, SipPbx, Sipp, SippProcess};
+use common::{backends, create_acme};
+use serde_json::{json, Value};
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// A client of the CRM bridge.
+struct Crm {
+    addr: SocketAddr,
+    client: reqwest::Client,
+}
+
+impl Crm {
+    async fn of(pbx: &SipPbx) -> Crm {
+        let server = pbx.server.as_ref().expect("switchboard, not the anchor");
+        Crm { addr: server.crm_addr().await, client: reqwest::Client::new() }
+    }
+
+    /// POSTs `body` as JSON with `token` (if any); answers the status and the JSON reply.
+    async fn post(&self, token: Option<&str>, body: &Value) -> (u16, Value) {
+        let mut request = self.client.post(format!("http://{}/", self.addr)).json(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        reply(request.send().await.expect("CRM request")).await
+    }
+
+    /// Sends `request` (built on this bridge's base URL) with `token`.
+    async fn send(
+        &self,
+        token: &str,
+        build: impl FnOnce(&reqwest::Client, String) -> reqwest::RequestBuilder,
+    ) -> (u16, Value) {
+        let request = build(&self.client, format!("http://{}", self.addr)).bearer_auth(token);
+        reply(request.send().await.expect("CRM request")).await
+    }
+
+    /// Asks for `query` until the reply's `text` is `text` (the state follows SIP a few
+    /// milliseconds late), then answers the reply.
+    async fn until_text(&self, token: &str, query: &Value, text: &str) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let (_, body) = self.post(Some(token), query).await;
+            if body["text"] == text || Instant::now() > deadline {
+                return body;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+async fn reply(response: reqwest::Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap_or_default();
+    (status, serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text:?}")))
+}
+
+/// Registers `ext` from a SIPp UAS running `scenario`, which is then waiting.
+async fn phone(pbx: &SipPbx, ext: &str, label: &str, scenario: &str) -> SippProcess {
+    let uas = Sipp::new(label, scenario, pbx.sip, &pbx.ports).timeout(Duration::from_secs(20));
+    Sipp::new(&format!("{label}-register"), "register.xml", pbx.sip, &pbx.ports)
+        .local_port(uas.sip_port())
+        .service(ext)
+        .auth(ext, pbx.password(ext))
+        .timeout(Duration::from_secs(10))
+        .run()
+        .await
+        .assert_ok();
+    let mut process = uas.spawn();
+    process.ready().await;
+    process
+}
+
+#[tokio::test]
+async fn states_follow_registration_and_calls() {
+    if !require_tool("sipp", "sip-tester") {
+        return;
+    }
+    for backend in backends() {
+        let pbx = SipPbx::start(backend, &["1001", "1002"]).await;
+        let crm = Crm::of(&pbx).await;
+        let token = pbx.server.as_ref().map(|s| s.token.clone()).unwrap_or_default();
+        let token = token.as_str();
+
+        assert_eq!(
+            crm.post(Some(token), &json!({"exten": "1002"})).await,
+            (200, json!({"result": 4, "text": "Unavailable"}))
+        );
+        assert_eq!(
+            crm.post(Some(token), &json!({"peer": "1002"})).await,
+            (200, json!({"result": 0, "text": "Unreachable"}))
+        );
+        assert_eq!(
+            crm.post(Some(token), &json!({"exten": "1999"})).await,
+            (404, json!({"result": -1, "text": "Unknown"}))
+        );
+        let (status, body) = crm.post(Some(token), &json!({"chan": "PJSIP/1002-00000000"})).await;
+        assert_eq!((status, &body["text"]), (404, &json!("Channel not present")), "{body}");
+
+        let callee = phone(&pbx, "1002", "crm-callee", "uas_ring_until_cancel.xml").await;
+        assert_eq!(crm.post(Some(token), &json!({"exten": 1002})).await, (200, json!({"result": 0, "text": "Idle"})));
+        assert_eq!(
+            crm.post(Some(token), &json!({"peer": "1002"})).await,
+            (200, json!({"result": 0, "text": "Reachable"}))
+        );
+
+        // The caller cancels one second after the 180: long enough to see both sides.
+        let caller = Sipp::new("crm-caller", "uac_cancel.xml", pbx.sip, &pbx.ports)
+            .service("1002")
+            .key("caller", "1001")
+            .auth("1001", pbx.password("1001"))
+            .timeout(Duration::from_secs(20))
+            .spawn();
+        let ringing = crm.until_text(token, &json!({"exten": "1002"}), "Ringing").await;
+        assert_eq!(ringing, json!({"result": 8, "text": "Ringing"}));
+        assert_eq!(crm.post(Some(token), &json!({"exten": "1001"})).await.1, json!({"result": 1, "text": "InUse"}));
+        let caller = caller.finish().await;
+        let callee = callee.finish().await;
+        assert!(caller.status.success() && callee.status.success(), "{}\n{}", caller.report(), callee.report());
+        let idle = crm.until_text(token, &json!({"exten": "1002"}), "Idle").await;
+        assert_eq!(idle, json!({"result": 0, "text": "Idle"}));
+        let (_, body) = crm.post(Some(token), &json!({"exten": "1001"})).await;
+        assert_eq!(body["text"], "Unavailable", "the caller never registered: {body}");
+        pbx.assert_no_calls_left().await;
+    }
+}
+
+#[tokio::test]
+async fn a_text_message_reaches_the_operators_phone() {
+    if !require_tool("sipp", "sip-tester") {
+        return;
+    }
+    for backend in backends() {
+        let pbx = SipPbx::start(backend, &["1001", "1002"]).await;
+        let crm = Crm::of(&pbx).await;
+        let server = pbx.server.as_ref().expect("switchboard");
+        let token = server.token.as_str();
+
+        // Nobody registered: the message cannot go anywhere, and the reply says so.
+        let (status, body) = crm.post(Some(token), &json!({"operator": "1002", "phone": "1001", "msg": "hi"})).await;
+        assert_eq!((status, &body["text"]), (409, &json!("Unavailable")), "{body}");
+
+        let operator = phone(&pbx, "1002", "crm-message", "uas_message.xml").await;
+        let (status, body) = crm
+            .send(token, |client, base| {
+                // salara's form, URL-encoded as a real client does.
+                client.post(format!("{base}/")).body("operator=1002&phone=1001&msg=call%20me%20back")
+            })
+            .await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body, json!({"result": 0, "text": "Idle", "delivered": 1}));
+        let run = operator.finish().await;
+        assert!(run.status.success(), "{}", run.report());
+        let message = run.request("MESSAGE");
+        assert!(message.text.contains("call me back"), "{}", message.text);
+        assert!(message.headers("From").iter().any(|from| from.contains("sip:1001@")), "{}", message.text);
+        assert!(message.headers("Content-Type").iter().any(|ct| ct.starts_with("text/plain")), "{}", message.text);
+
+        // A read-only key may ask, not act; a key of another tenant sees nothing.
+        let reader = server.create_key(&["--role", "readonly", "--label", "crm reader"]).await;
+        let (status, _) = crm.post(Some(&reader), &json!({"operator": "1002", "phone": "1001", "msg": "x"})).await;
+        assert_eq!(status, 403);
+        assert_eq!(crm.post(Some(&reader), &json!({"peer": "1002"})).await.0, 200);
+        create_acme(&server.api).await;
+        let acme = server.create_key(&["--role", "admin", "--tenant", "acme"]).await;
+        assert_eq!(
+            crm.post(Some(&acme), &json!({"exten": "1002"})).await,
+            (404, json!({"result": -1, "text": "Unknown"}))
+        );
+    }
+}
+
+#[tokio::test]
+async fn bad_requests_get_clear_errors() {
+    for backend in backends() {
+        let pbx = SipPbx::start(backend, &["1001"]).await;
+        let crm = Crm::of(&pbx).await;
+        let token = pbx.server.as_ref().map(|s| s.token.clone()).unwrap_or_default();
+        let token = token.as_str();
+
+        let (status, body) = crm.post(None, &json!({"exten": "1001"})).await;
+        assert_eq!((status, &body["result"]), (401, &json!(-2)), "{body}");
+        assert_eq!(crm.post(Some("sb_nope.nope"), &json!({"exten": "1001"})).await.0, 401);
+
+        // salara's GET form, the fields in the path; and in a query string.
+        assert_eq!(crm.send(token, |c, base| c.get(format!("{base}/exten=1001"))).await.1["text"], "Unavailable");
+        assert_eq!(crm.send(token, |c, base| c.get(format!("{base}/status?peer=1001"))).await.1["text"], "Unreachable");
+
+        let cases: [(&str, &str); 5] = [
+            ("{", "the body is neither a JSON object nor form fields"),
+            (r#"{"exten":["1001"]}"#, "exten must be a non-empty string or integer"),
+            (r#"{"operator":"1001"}"#, "phone is required"),
+            (r#"{"exten":"1001\r\nX: y"}"#, "exten holds characters not allowed there"),
+            (r#"{"nothing":"here"}"#, "nothing to do: give operator (with phone), exten, peer or chan"),
+        ];
+        for (body, message) in cases {
+            let (status, reply) = crm
+                .send(token, |c, base| c.post(format!("{base}/")).header("content-type", "application/json").body(body))
+                .await;
+            assert_eq!((status, reply), (400, json!({"result": -2, "text": "Error", "message": message})), "{body}");
+        }
+        let huge = format!(r#"{{"operator":"1001","phone":"1","msg":"{}"}}"#, "x".repeat(64 * 1024));
+        let (status, body) = crm.send(token, |c, base| c.post(format!("{base}/")).body(huge)).await;
+        assert_eq!((status, &body["result"]), (413, &json!(-2)), "{body}");
+        // Click-to-call is not built yet: it says so and places nothing.
+        let (status, body) = crm.post(Some(token), &json!({"operator": "1001", "phone": "1002"})).await;
+        assert_eq!((status, &body["result"]), (501, &json!(-2)), "{body}");
+        pbx.assert_no_calls_left().await;
+    }
+}
