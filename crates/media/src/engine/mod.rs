@@ -39,6 +39,7 @@ pub use record::{BadTerminateOn, RecordOptions, RecordingEnd, TerminateOn, RECOR
 use crate::relay::ports::{self, PortPool};
 use crate::relay::{MediaError, MediaStats};
 use crate::sdp::SessionDescription;
+use crate::sound::moh::{MohClass, MohError, MohLibrary};
 use crate::sound::uri::MediaUri;
 use channel::{Channel, ChannelCommand, ChannelCore};
 use clock::{ClockHandle, Command};
@@ -53,6 +54,10 @@ pub const DEFAULT_SOUNDS_DIR: &str = "data/sounds";
 
 /// Where recordings are kept unless [`MediaEngine::with_media_dirs`](crate::relay::MediaEngine::with_media_dirs) says otherwise.
 pub const DEFAULT_RECORDINGS_DIR: &str = "data/recordings";
+
+/// Where music-on-hold classes are read from unless [`ChannelEngine::with_moh_dir`] says
+/// otherwise: where Debian's `asterisk-moh-opsound-wav` installs its `default` class.
+pub const DEFAULT_MOH_DIR: &str = "/usr/share/asterisk/moh";
 
 /// A terminating channel's id, unique within its engine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -170,6 +175,7 @@ pub struct ChannelEngine {
     pool: Arc<PortPool>,
     clock: Arc<ClockHandle>,
     prompts: Arc<Prompts>,
+    moh: Arc<MohLibrary>,
 }
 
 impl ChannelEngine {
@@ -180,6 +186,7 @@ impl ChannelEngine {
             pool,
             clock: Arc::new(ClockHandle::new()),
             prompts: Arc::new(Prompts::new(DEFAULT_SOUNDS_DIR, DEFAULT_RECORDINGS_DIR)),
+            moh: Arc::new(MohLibrary::new(DEFAULT_MOH_DIR)),
         }
     }
 
@@ -188,6 +195,23 @@ impl ChannelEngine {
     pub(crate) fn with_media_dirs(mut self, sounds: PathBuf, recordings: PathBuf) -> ChannelEngine {
         self.prompts = Arc::new(Prompts::new(sounds, recordings));
         self
+    }
+
+    /// The same engine (the same clock and ports), reading music-on-hold classes from
+    /// `dir`: global ones in `dir/CLASS/`, a tenant's in `dir/tenants/TENANT/CLASS/`.
+    /// Channels and bridges opened through it play from there.
+    pub fn with_moh_dir(mut self, dir: impl Into<PathBuf>) -> ChannelEngine {
+        self.moh = Arc::new(MohLibrary::new(dir));
+        self
+    }
+
+    /// The music-on-hold classes `tenant` can play (its own, then the global ones it does
+    /// not shadow), sorted by name; without a tenant, the global ones.
+    pub async fn moh_classes(&self, tenant: Option<&str>) -> Result<Vec<MohClass>, MohError> {
+        let (library, tenant) = (Arc::clone(&self.moh), tenant.map(str::to_owned));
+        tokio::task::spawn_blocking(move || library.classes(tenant.as_deref()))
+            .await
+            .map_err(|_| MohError::EngineStopped)?
     }
 
     /// Opens a channel answering `offer`: takes the first codec offered that we

@@ -8,15 +8,14 @@
 //! replaced on disk is read again. Recordings change too often to be worth caching.
 
 use std::collections::HashMap;
-use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::SystemTime;
 
 use super::playback::Source;
 use crate::relay::MediaError;
 use crate::sound::library::{SoundError, SoundFile, SoundFormat, SoundLibrary, DEFAULT_LANGUAGE};
 use crate::sound::recording::{RecordingError, RecordingStore};
+use crate::sound::stamp::FileStamp;
 use crate::sound::uri::MediaUri;
 use crate::tones::{ToneGenerator, ToneName, ToneSpec, Tonezone};
 use crate::SAMPLE_RATE;
@@ -47,20 +46,6 @@ struct Cached {
     path: PathBuf,
     stamp: FileStamp,
     samples: Arc<[i16]>,
-}
-
-/// What tells two versions of a file apart without reading it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct FileStamp {
-    modified: Option<SystemTime>,
-    len: u64,
-}
-
-impl FileStamp {
-    fn of(path: &Path) -> Option<FileStamp> {
-        let metadata = fs::metadata(path).ok()?;
-        Some(FileStamp { modified: metadata.modified().ok(), len: metadata.len() })
-    }
 }
 
 impl Prompts {
@@ -159,20 +144,7 @@ fn tone(name: &str, tonezone: Option<&str>) -> Result<ToneSpec, MediaError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sound::ScratchDir;
-
-    fn write_wav(path: &Path, samples: &[i16]) {
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        let spec = hound::WavSpec {
-            channels: 1,
-            sample_rate: 8000,
-            bits_per_sample: 16,
-            sample_format: hound::SampleFormat::Int,
-        };
-        let mut writer = hound::WavWriter::create(path, spec).unwrap();
-        samples.iter().for_each(|&s| writer.write_sample(s).unwrap());
-        writer.finalize().unwrap();
-    }
+    use crate::sound::{write_test_wav, ScratchDir};
 
     fn samples(source: &Source) -> &[i16] {
         match source {
@@ -190,7 +162,7 @@ mod tests {
         let dir = ScratchDir::new("prompts-cache");
         let prompts = Prompts::new(dir.path().join("sounds"), dir.path().join("rec"));
         let path = dir.path().join("sounds/en/hello.wav");
-        write_wav(&path, &[1, 2, 3]);
+        write_test_wav(&path, &[1, 2, 3]);
         let first = prompts.resolve(&[uri("sound:hello")], None).unwrap();
         let second = prompts.resolve(&[uri("sound:hello")], Some("en")).unwrap();
         assert_eq!(samples(&first[0]), [1, 2, 3]);
@@ -199,7 +171,7 @@ mod tests {
             _ => panic!("samples expected"),
         }
         assert_eq!(prompts.cached(), 1);
-        write_wav(&path, &[4, 5, 6, 7]);
+        write_test_wav(&path, &[4, 5, 6, 7]);
         assert_eq!(samples(&prompts.resolve(&[uri("sound:hello")], None).unwrap()[0]), [4, 5, 6, 7]);
     }
 
@@ -215,7 +187,7 @@ mod tests {
             prompts.resolve(&[uri("recording:nope")], None),
             Err(MediaError::Recording(RecordingError::NotFound(_)))
         ));
-        write_wav(&dir.path().join("rec/mine.wav"), &[9, 9]);
+        write_test_wav(&dir.path().join("rec/mine.wav"), &[9, 9]);
         assert_eq!(samples(&prompts.resolve(&[uri("recording:mine")], None).unwrap()[0]), [9, 9]);
     }
 
@@ -223,9 +195,9 @@ mod tests {
     fn spoken_uris_join_their_prompts() {
         let dir = ScratchDir::new("prompts-spoken");
         let prompts = Prompts::new(dir.path().join("sounds"), dir.path().join("rec"));
-        write_wav(&dir.path().join("sounds/en/digits/4.wav"), &[4]);
-        write_wav(&dir.path().join("sounds/en/digits/2.wav"), &[2, 2]);
-        write_wav(&dir.path().join("sounds/en/digits/40.wav"), &[40]);
+        write_test_wav(&dir.path().join("sounds/en/digits/4.wav"), &[4]);
+        write_test_wav(&dir.path().join("sounds/en/digits/2.wav"), &[2, 2]);
+        write_test_wav(&dir.path().join("sounds/en/digits/40.wav"), &[40]);
         let sources = prompts.resolve(&[uri("digits:42"), uri("number:42"), uri("digits:4")], None).unwrap();
         assert_eq!(samples(&sources[0]), [4, 2, 2]);
         assert_eq!(samples(&sources[1]), [40, 2, 2]);

@@ -4,11 +4,16 @@
 //!   `characters:`) and the stock prompts the spoken ones expand to.
 //! - [`library`]: finding and reading prompts in the sounds directory, by language.
 //! - [`recording`]: writing a call's audio to a WAV file, and the stored recordings.
+//! - [`moh`]: music-on-hold classes, folders of sound files, global and per tenant.
+//! - `stamp`: telling a file replaced on disk from the one cached.
 //!
-//! Names come from API clients, so every one passes [`check_name`] before it touches a path.
+//! Names come from API clients, so every one passes [`check_name`] (or, for music on hold,
+//! the stricter [`moh::MohName`]) before it touches a path.
 
 pub mod library;
+pub mod moh;
 pub mod recording;
+pub(crate) mod stamp;
 pub mod uri;
 
 use thiserror::Error;
@@ -65,6 +70,21 @@ impl ScratchDir {
     pub(crate) fn path(&self) -> &std::path::Path {
         &self.0
     }
+}
+
+/// Writes `samples` as an 8 kHz mono 16-bit WAV file at `path`, creating its folder.
+#[cfg(test)]
+pub(crate) fn write_test_wav(path: &std::path::Path, samples: &[i16]) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: crate::SAMPLE_RATE,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut writer = hound::WavWriter::create(path, spec).unwrap();
+    samples.iter().for_each(|&sample| writer.write_sample(sample).unwrap());
+    writer.finalize().unwrap();
 }
 
 #[cfg(test)]
