@@ -5,8 +5,8 @@
 //! buffer and decoder feeding one input frame per tick, DTMF both ways, the playback
 //! queue, the recorder, echo and mutes, and the sending side of the session. Each tick it
 //! takes in what arrived, makes the input frame, and then (once bridges have mixed) makes
-//! the output frame: a DTMF tone, else the recording beep, else the playback, else the
-//! bridge's mix, else an echo of the input if echo is on, else silence.
+//! the output frame: a DTMF tone, else the recording beep, else the playback, else music
+//! on hold, else the bridge's mix, else an echo of the input if echo is on, else silence.
 //!
 //! [`Channel`] adds the two non-blocking sockets, drained with `recv_from` on every tick
 //! (no readiness registration, so no wake-up per packet), and the owner's event queue.
@@ -22,6 +22,7 @@ use tokio::sync::mpsc;
 
 use super::clock::EngineCounters;
 use super::dtmf::{DigitEvent, DtmfInput, DtmfOutput, DtmfRequest, DtmfTick};
+use super::moh::MohPlayer;
 use super::negotiate::Negotiated;
 use super::playback::{Playback, PlaybackControl};
 use super::record::{Finishing, RecordStep, Recorder, RecordingEnd};
@@ -70,6 +71,10 @@ pub(crate) enum ChannelCommand {
     Echo(bool),
     /// Send digits.
     SendDtmf(DtmfRequest),
+    /// Play music on hold, replacing any.
+    StartMoh(MohPlayer),
+    /// Stop the music on hold.
+    StopMoh,
     /// Silence what the peer says (to everything: bridge, echo, recording) and what it hears.
     Mute {
         /// Silence the peer's audio.
@@ -130,6 +135,8 @@ pub(crate) struct ChannelCore {
     playing: Option<Playback>,
     queued: VecDeque<Playback>,
     recorder: Option<Recorder>,
+    /// Music on hold, heard when nothing is playing.
+    moh: Option<MohPlayer>,
     echo: bool,
     mute_in: bool,
     mute_out: bool,
@@ -165,6 +172,7 @@ impl ChannelCore {
             playing: None,
             queued: VecDeque::new(),
             recorder: None,
+            moh: None,
             echo: false,
             mute_in: false,
             mute_out: false,
@@ -240,6 +248,8 @@ impl ChannelCore {
                 self.end_recording(cause, fx);
             }
             ChannelCommand::Echo(on) => self.echo = on,
+            ChannelCommand::StartMoh(player) => self.moh = Some(player),
+            ChannelCommand::StopMoh => self.moh = None,
             ChannelCommand::SendDtmf(request) => {
                 let events = self.codecs.as_ref().is_some_and(|codecs| codecs.negotiated.telephone_event.is_some());
                 self.dtmf_out.push(request, events);
@@ -405,14 +415,16 @@ impl ChannelCore {
         (self.jitter.stats().lost, jitter)
     }
 
-    /// The output chain below DTMF and the beep: playback, else bridge, else echo, else
-    /// silence (what `frame` holds already).
+    /// The output chain below DTMF and the beep: playback, else music on hold, else
+    /// bridge, else echo, else silence (what `frame` holds already).
     fn mix_in(&mut self, bridged: Option<&AudioFrame>, frame: &mut AudioFrame, fx: &mut Effects) {
         if let Some(playing) = self.playing.as_mut() {
             playing.next_frame(frame);
             if playing.is_finished() {
                 self.finish_playback(fx);
             }
+        } else if let Some(moh) = self.moh.as_mut() {
+            moh.next_frame(frame);
         } else if let Some(bridged) = bridged {
             *frame = *bridged;
         } else if self.echo {
@@ -840,6 +852,30 @@ mod tests {
         );
         h.tick(&[]);
         assert_eq!(h.events(), [MediaEvent::PlaybackFinished { channel, playback: playback("p2") }]);
+    }
+
+    #[test]
+    fn music_on_hold_replaces_echo_and_gives_way_to_playbacks() {
+        let mut h = Harness::new(Some(negotiated("0")));
+        h.apply(ChannelCommand::Echo(true));
+        h.apply(ChannelCommand::StartMoh(MohPlayer::of_tracks(vec![tone_frames(1000, 5).concat()])));
+        let mut heard = Vec::new();
+        for frame in tone_frames(440, 10) {
+            let packet = h.audio_packet(&frame);
+            heard.extend(decoded(&h.tick(&[packet]).unwrap()));
+        }
+        assert!(level(&heard, 1000) > 3000.0 && level(&heard, 440) < 300.0, "the music, looped, not the echo");
+        h.apply(ChannelCommand::Play(Playback::new("p", vec![Source::Samples(tone_frames(2000, 3).concat().into())])));
+        let played: Vec<i16> = (0..3).flat_map(|_| decoded(&h.tick(&[]).unwrap())).collect();
+        assert!(level(&played, 2000) > 3000.0 && level(&played, 1000) < 300.0, "the playback first");
+        assert!(level(&decoded(&h.tick(&[]).unwrap()), 1000) > 3000.0, "then the music again");
+        h.apply(ChannelCommand::StopMoh);
+        let mut heard = Vec::new();
+        for frame in tone_frames(440, 10) {
+            let packet = h.audio_packet(&frame);
+            heard.extend(decoded(&h.tick(&[packet]).unwrap()));
+        }
+        assert!(level(&heard[800..], 440) > 3000.0 && level(&heard, 1000) < 300.0, "the echo once stopped");
     }
 
     #[test]

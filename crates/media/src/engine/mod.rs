@@ -17,6 +17,7 @@ mod bridge;
 mod channel;
 mod clock;
 mod dtmf;
+mod moh;
 mod negotiate;
 mod playback;
 mod prompts;
@@ -44,6 +45,7 @@ use crate::sound::uri::MediaUri;
 use channel::{Channel, ChannelCommand, ChannelCore};
 use clock::{ClockHandle, Command};
 use dtmf::DtmfRequest;
+use moh::MohStore;
 use playback::Playback;
 use prompts::Prompts;
 use record::Recorder;
@@ -175,7 +177,7 @@ pub struct ChannelEngine {
     pool: Arc<PortPool>,
     clock: Arc<ClockHandle>,
     prompts: Arc<Prompts>,
-    moh: Arc<MohLibrary>,
+    moh: Arc<MohStore>,
 }
 
 impl ChannelEngine {
@@ -186,7 +188,7 @@ impl ChannelEngine {
             pool,
             clock: Arc::new(ClockHandle::new()),
             prompts: Arc::new(Prompts::new(DEFAULT_SOUNDS_DIR, DEFAULT_RECORDINGS_DIR)),
-            moh: Arc::new(MohLibrary::new(DEFAULT_MOH_DIR)),
+            moh: Arc::new(MohStore::new(MohLibrary::new(DEFAULT_MOH_DIR))),
         }
     }
 
@@ -201,15 +203,15 @@ impl ChannelEngine {
     /// `dir`: global ones in `dir/CLASS/`, a tenant's in `dir/tenants/TENANT/CLASS/`.
     /// Channels and bridges opened through it play from there.
     pub fn with_moh_dir(mut self, dir: impl Into<PathBuf>) -> ChannelEngine {
-        self.moh = Arc::new(MohLibrary::new(dir));
+        self.moh = Arc::new(MohStore::new(MohLibrary::new(dir)));
         self
     }
 
     /// The music-on-hold classes `tenant` can play (its own, then the global ones it does
     /// not shadow), sorted by name; without a tenant, the global ones.
     pub async fn moh_classes(&self, tenant: Option<&str>) -> Result<Vec<MohClass>, MohError> {
-        let (library, tenant) = (Arc::clone(&self.moh), tenant.map(str::to_owned));
-        tokio::task::spawn_blocking(move || library.classes(tenant.as_deref()))
+        let (store, tenant) = (Arc::clone(&self.moh), tenant.map(str::to_owned));
+        tokio::task::spawn_blocking(move || store.library().classes(tenant.as_deref()))
             .await
             .map_err(|_| MohError::EngineStopped)?
     }
@@ -292,6 +294,7 @@ impl ChannelEngine {
             commands,
             shared,
             prompts: Arc::clone(&self.prompts),
+            moh: Arc::clone(&self.moh),
         })
     }
 }
@@ -311,6 +314,7 @@ pub struct MediaChannel {
     commands: mpsc::UnboundedSender<Command>,
     shared: Arc<ChannelShared>,
     prompts: Arc<Prompts>,
+    moh: Arc<MohStore>,
 }
 
 impl MediaChannel {
@@ -358,6 +362,22 @@ impl MediaChannel {
     /// Stops playback `playback_id`, playing or queued.
     pub fn stop_playback(&self, playback_id: &str) {
         self.command(ChannelCommand::StopPlayback(playback_id.to_owned()));
+    }
+
+    /// Plays music on hold to the peer: `class` (default `default`) as `tenant` sees it,
+    /// looped, instead of what it would hear otherwise (its bridge, its echo, silence);
+    /// playbacks and DTMF still come first. The files are read first (from cache when
+    /// they can be), so an unknown class fails here; a class already playing is replaced.
+    pub async fn start_moh(&self, tenant: Option<&str>, class: Option<&str>) -> Result<(), MohError> {
+        let player = load_moh(&self.moh, tenant, class).await?;
+        self.commands
+            .send(Command::Channel(self.id, ChannelCommand::StartMoh(player)))
+            .map_err(|_| MohError::EngineStopped)
+    }
+
+    /// Stops the music on hold, if it plays.
+    pub fn stop_moh(&self) {
+        self.command(ChannelCommand::StopMoh);
     }
 
     /// Starts recording what the peer says. The file is created first, so a name in use
@@ -423,6 +443,18 @@ impl MediaChannel {
     fn try_command(&self, command: ChannelCommand) -> Result<(), MediaError> {
         self.commands.send(Command::Channel(self.id, command)).map_err(|_| MediaError::EngineStopped)
     }
+}
+
+/// A player of `class` as `tenant` sees it, read off the clock.
+async fn load_moh(
+    store: &Arc<MohStore>,
+    tenant: Option<&str>,
+    class: Option<&str>,
+) -> Result<moh::MohPlayer, MohError> {
+    let (store, tenant, class) = (Arc::clone(store), tenant.map(str::to_owned), class.map(str::to_owned));
+    tokio::task::spawn_blocking(move || store.player(tenant.as_deref(), class.as_deref()))
+        .await
+        .map_err(|_| MohError::EngineStopped)?
 }
 
 /// A channel's one recording slot, held while a recording is set up. Released when

@@ -67,6 +67,9 @@ pub enum MohError {
         /// Why its first file could not.
         source: SoundError,
     },
+    /// The class's files hold no audio at all.
+    #[error("music-on-hold class {0:?} holds no audio")]
+    Empty(String),
     /// The media engine is gone, so nothing can be played any more.
     #[error("the media engine has stopped")]
     EngineStopped,
@@ -127,14 +130,16 @@ pub struct MohClass {
 
 impl MohClass {
     /// Reads every file as 8 kHz samples, in order; blocking. A file that cannot be read
-    /// is left out (with a warning), as Asterisk skips it; only a class none of whose
-    /// files plays is an error. Files past [`MAX_CLASS_SECONDS`] of music are left out.
+    /// is left out (with a warning), as Asterisk skips it, and so is an empty one; only a
+    /// class none of whose files plays is an error. Files past [`MAX_CLASS_SECONDS`] of
+    /// music are left out.
     pub fn read(&self) -> Result<Vec<Vec<i16>>, MohError> {
         let mut tracks = Vec::with_capacity(self.files.len());
         let mut total = 0;
         let mut first_error = None;
         for file in &self.files {
             match file.read() {
+                Ok(samples) if samples.is_empty() => {}
                 Ok(samples) if total + samples.len() > MAX_CLASS_SECONDS * SAMPLE_RATE as usize => {
                     tracing::warn!(class = %self.name, path = %file.path.display(), "music on hold: class too long, file left out");
                 }
@@ -149,8 +154,9 @@ impl MohClass {
             }
         }
         match first_error {
-            Some(source) if tracks.is_empty() => Err(MohError::Unplayable { class: self.name.to_string(), source }),
-            _ => Ok(tracks),
+            _ if !tracks.is_empty() => Ok(tracks),
+            Some(source) => Err(MohError::Unplayable { class: self.name.to_string(), source }),
+            None => Err(MohError::Empty(self.name.to_string())),
         }
     }
 }
@@ -385,6 +391,9 @@ mod tests {
         fs::write(dir.path().join("broken/a.wav"), b"RIFF not really").unwrap();
         let library = MohLibrary::new(dir.path());
         assert!(matches!(library.find(None, Some("broken")).unwrap().read(), Err(MohError::Unplayable { .. })));
+        write_test_wav(&dir.path().join("silent/a.wav"), &[]);
+        assert!(matches!(library.find(None, Some("silent")).unwrap().read(), Err(MohError::Empty(_))));
+        write_test_wav(&dir.path().join("broken/c-empty.wav"), &[]);
         write_test_wav(&dir.path().join("broken/b.wav"), &[5, 6]);
         assert_eq!(library.find(None, Some("broken")).unwrap().read().unwrap(), [vec![5, 6]]);
     }
