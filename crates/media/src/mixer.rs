@@ -105,7 +105,17 @@ impl<Id: PartialEq> Mixer<Id> {
     /// Mixes this tick: everybody's output becomes the others' inputs summed, and inputs
     /// are cleared for the next tick (who sends nothing is silent).
     pub fn mix(&mut self) {
-        self.total.fill(0);
+        self.mix_with(None);
+    }
+
+    /// Mixes this tick as [`Mixer::mix`] does, with `announcement` heard by every
+    /// participant on top of the others (an announcer, music on hold); summed before the
+    /// one clipping, so it is protected like the rest.
+    pub fn mix_with(&mut self, announcement: Option<&AudioFrame>) {
+        match announcement {
+            Some(frame) => self.total.iter_mut().zip(frame).for_each(|(sum, &sample)| *sum = i32::from(sample)),
+            None => self.total.fill(0),
+        }
         for participant in self.participants.iter().filter(|p| p.has_input && !p.mute_in) {
             for (sum, &sample) in self.total.iter_mut().zip(&participant.input) {
                 *sum += i32::from(sample);
@@ -190,6 +200,18 @@ mod tests {
         mixer.put(&3, &frame(-3)).unwrap();
         mixer.mix();
         assert_eq!((heard(&mixer, 1), heard(&mixer, 2), heard(&mixer, 3)), (17, 97, 120));
+    }
+
+    #[test]
+    fn an_announcement_is_heard_by_everybody_and_clipped_with_the_rest() {
+        let mut mixer = mixer_of(&[1, 2, 3]);
+        mixer.set_mute_out(&3, true).unwrap();
+        mixer.put(&1, &frame(100)).unwrap();
+        mixer.put(&2, &frame(30_000)).unwrap();
+        mixer.mix_with(Some(&frame(5_000)));
+        assert_eq!((heard(&mixer, 1), heard(&mixer, 2), heard(&mixer, 3)), (i16::MAX, 5_100, 0));
+        mixer.mix_with(Some(&frame(-7)));
+        assert_eq!((heard(&mixer, 1), heard(&mixer, 2)), (-7, -7), "inputs were cleared");
     }
 
     #[test]

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
-use sb_media::engine::{ChannelEngine, MediaChannel};
-use sb_media::relay::MediaEngine;
+use sb_media::engine::{BridgeKind, ChannelEngine, MediaChannel, MediaEvent};
+use sb_media::relay::{MediaEngine, MediaError};
 use sb_media::sound::moh::{MohError, MohScope};
 use tokio::sync::mpsc;
 use tokio::time::sleep;
@@ -90,4 +90,91 @@ async fn a_tenant_hears_its_own_class_before_the_global_one() {
     let global = channels.moh_classes(None).await.unwrap();
     assert_eq!(global.iter().map(|class| class.name.as_str()).collect::<Vec<_>>(), ["default"]);
     assert!(matches!(channels.moh_classes(Some("a b")).await, Err(MohError::BadName(_))));
+}
+
+#[tokio::test]
+async fn a_holding_bridge_plays_its_music_and_its_members_never_hear_each_other() {
+    let scratch = Scratch::new();
+    write_class_file(&scratch, "default", "music.wav", &tone("1500", 50).concat());
+    let engine = engine(&scratch);
+    let channels = channels(&engine, &scratch);
+    let (events, _events) = mpsc::channel(16);
+    let bridge = channels.bridge_of(BridgeKind::Holding, events);
+    assert_eq!(bridge.kind(), BridgeKind::Holding);
+    let mut members = Vec::new();
+    for _ in 0..2 {
+        let (phone, channel) = answered(&channels, "0 101").await;
+        bridge.add(&channel);
+        members.push((phone, channel));
+    }
+    bridge.start_moh(None, None).await.unwrap();
+    stats_until(&engine, |stats| stats.active_bridges == 1 && stats.active_channels == 2).await;
+
+    let mut talkers = Vec::new();
+    for ((mut phone, channel), frequency) in members.into_iter().zip([500, 900]) {
+        talkers.push(tokio::spawn(async move {
+            let listener = tokio::spawn(listen(Arc::clone(&phone.socket), Duration::from_millis(2000)));
+            phone.talk(channel.local(), &tone(&frequency.to_string(), 80)).await;
+            let heard = decode(&listener.await.unwrap());
+            (heard, channel)
+        }));
+    }
+    for talker in talkers {
+        let (heard, channel) = talker.await.unwrap();
+        let middle = &heard[heard.len() / 2 - 4000..heard.len() / 2 + 4000];
+        let (music, first, second) = (level(middle, 1500), level(middle, 500), level(middle, 900));
+        assert!(music > 3000.0, "channel {} hears the music at {music}", channel.id());
+        assert!(first < 300.0 && second < 300.0, "channel {} hears talk: {first}, {second}", channel.id());
+    }
+    assert!(matches!(bridge.start_moh(None, Some("nothing")).await, Err(MohError::NotFound { .. })));
+}
+
+#[tokio::test]
+async fn every_member_of_a_mixing_bridge_hears_the_announcer_over_the_mix() {
+    let scratch = Scratch::new();
+    let announcement = chirp(8000, 300.0, 3000.0, 8000.0);
+    write_wav(&scratch.path().join("sounds/news.wav"), &announcement);
+    let engine = engine(&scratch);
+    let channels = channels(&engine, &scratch);
+    let (events, mut bridge_events) = mpsc::channel(16);
+    let bridge = channels.bridge_of(BridgeKind::Mixing, events);
+    let mut members = Vec::new();
+    for _ in 0..3 {
+        let (phone, channel) = answered(&channels, "0 101").await;
+        bridge.add(&channel);
+        members.push((phone, channel));
+    }
+    stats_until(&engine, |stats| stats.active_bridges == 1 && stats.active_channels == 3).await;
+
+    // Two listen; the third talks a 500 Hz tone over the announcement.
+    let mut listeners = Vec::new();
+    for (phone, _) in &members {
+        listeners.push(tokio::spawn(listen(Arc::clone(&phone.socket), Duration::from_millis(2200))));
+    }
+    bridge.play("news-1", &["sound:news".parse().unwrap()], None).await.unwrap();
+    let (talker, talker_channel) = &mut members[2];
+    talker.talk(talker_channel.local(), &tone("500", 100)).await;
+
+    for (index, listener) in listeners.into_iter().enumerate() {
+        let heard = decode(&listener.await.unwrap());
+        let correlation = best_correlation(&heard, &announcement);
+        let talk = level(&heard[heard.len() / 2..], 500);
+        if index == 2 {
+            assert!(correlation > 0.9, "the talker hears the announcement alone: {correlation}");
+            assert!(talk < 300.0, "and not itself: {talk}");
+        } else {
+            assert!(correlation > 0.5, "member {index} hears the announcement: {correlation}");
+            assert!(talk > 2000.0, "member {index} hears the talker under it: {talk}");
+        }
+    }
+    let id = bridge.id();
+    assert_eq!(
+        next_event(&mut bridge_events).await,
+        MediaEvent::BridgePlaybackStarted { bridge: id, playback: "news-1".into() }
+    );
+    assert_eq!(
+        next_event(&mut bridge_events).await,
+        MediaEvent::BridgePlaybackFinished { bridge: id, playback: "news-1".into() }
+    );
+    assert!(matches!(bridge.play("news-2", &["sound:nope".parse().unwrap()], None).await, Err(MediaError::Sound(_))));
 }

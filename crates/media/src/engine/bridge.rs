@@ -1,18 +1,72 @@
-//! A mixing bridge as the media clock keeps it: the [`Mixer`] of its member channels.
-//! Each tick every member hands in what its peer said and gets back the sum of the other
-//! members; membership itself is recorded on both sides (here, and on the channel) so
-//! either can be closed first.
+//! A bridge as the media clock keeps it: its members, and what each of them hears.
+//!
+//! A mixing bridge mixes (a [`Mixer`]): each member hears the sum of the others. A holding
+//! bridge does not: its members hear only what the bridge plays. What the bridge plays,
+//! its announcer's playbacks or else its music on hold, is made once per tick for every
+//! member: over the mix in a mixing bridge, instead of it in a holding one.
+//!
+//! Membership is recorded on both sides (here, and on the channel) so either can be closed
+//! first.
 
-use super::ChannelId;
+use tokio::sync::mpsc;
+
+use super::clock::EngineCounters;
+use super::moh::MohPlayer;
+use super::playback::{Playback, PlaybackControl, PlaybackQueue, Player};
+use super::{BridgeId, BridgeKind, ChannelId, MediaEvent};
 use crate::mixer::{AudioFrame, Mixer};
+use crate::FRAME_SAMPLES;
 
-/// One bridge's mix.
-#[derive(Debug, Default)]
+/// What a holding bridge's members hear when it plays nothing.
+const SILENCE: AudioFrame = [0; FRAME_SAMPLES];
+
+/// What the owner of a bridge can ask of it, applied by the clock at the start of a tick.
+#[derive(Debug)]
+pub(crate) enum BridgeCommand {
+    /// Start an announcer playback, or queue it behind the current one.
+    Play(Playback),
+    /// Control the announcer playback with this id, if it is playing.
+    ControlPlayback(String, PlaybackControl),
+    /// Stop the announcer playback with this id, playing or queued.
+    StopPlayback(String),
+    /// Play music on hold to every member, replacing any.
+    StartMoh(MohPlayer),
+    /// Stop the music on hold.
+    StopMoh,
+}
+
+/// One bridge; see the module documentation.
+#[derive(Debug)]
 pub(crate) struct Bridge {
+    kind: BridgeKind,
+    /// The members, and for a mixing bridge their mix.
     mixer: Mixer<ChannelId>,
+    announcer: PlaybackQueue,
+    moh: Option<MohPlayer>,
+    /// What the bridge plays this tick, when `playing`.
+    played: AudioFrame,
+    playing: bool,
+    /// The owner's event queue, if it gave one.
+    owner: Option<mpsc::Sender<MediaEvent>>,
+    /// Events of the step in progress, handed over after it; capacity kept.
+    events: Vec<MediaEvent>,
 }
 
 impl Bridge {
+    /// An empty bridge of `kind`, telling `owner` about its playbacks.
+    pub(crate) fn new(id: BridgeId, kind: BridgeKind, owner: Option<mpsc::Sender<MediaEvent>>) -> Bridge {
+        Bridge {
+            kind,
+            mixer: Mixer::new(),
+            announcer: PlaybackQueue::new(Player::Bridge(id)),
+            moh: None,
+            played: SILENCE,
+            playing: false,
+            owner,
+            events: Vec::new(),
+        }
+    }
+
     /// Adds a member; adding one twice changes nothing.
     pub(crate) fn join(&mut self, channel: ChannelId) {
         // AlreadyJoined is the only error: the member is there, as wanted.
@@ -29,32 +83,90 @@ impl Bridge {
         self.mixer.outputs().map(|(id, _)| *id)
     }
 
-    /// Hands in what `channel` said this tick.
+    /// Applies a command from the bridge's owner.
+    pub(crate) fn apply(&mut self, command: BridgeCommand) {
+        match command {
+            BridgeCommand::Play(playback) => self.announcer.push(playback, &mut self.events),
+            BridgeCommand::ControlPlayback(playback, control) => self.announcer.control(&playback, control),
+            BridgeCommand::StopPlayback(playback) => self.announcer.stop(playback, &mut self.events),
+            BridgeCommand::StartMoh(player) => self.moh = Some(player),
+            BridgeCommand::StopMoh => self.moh = None,
+        }
+    }
+
+    /// Hands in what `channel` said this tick; a holding bridge has no use for it.
     pub(crate) fn put(&mut self, channel: ChannelId, frame: &AudioFrame) {
-        // Only members are asked to put, and frames are whole: neither error can happen.
-        let _ = self.mixer.put(&channel, frame);
+        if self.kind == BridgeKind::Mixing {
+            // Only members are asked to put, and frames are whole: neither error can happen.
+            let _ = self.mixer.put(&channel, frame);
+        }
     }
 
-    /// Mixes this tick.
+    /// Makes this tick's output: what the bridge plays, then the mix.
     pub(crate) fn mix(&mut self) {
-        self.mixer.mix();
+        self.playing = self.announcer.next_frame(&mut self.played, &mut self.events);
+        if !self.playing {
+            if let Some(moh) = self.moh.as_mut() {
+                moh.next_frame(&mut self.played);
+                self.playing = true;
+            }
+        }
+        if self.kind == BridgeKind::Mixing {
+            self.mixer.mix_with(self.playing.then_some(&self.played));
+        }
     }
 
-    /// What `channel` hears, as of the last mix.
+    /// What `channel` hears, as of the last mix; `None` if it is not a member.
     pub(crate) fn output(&self, channel: ChannelId) -> Option<&AudioFrame> {
-        self.mixer.output(&channel)
+        let mixed = self.mixer.output(&channel)?;
+        Some(match self.kind {
+            BridgeKind::Mixing => mixed,
+            BridgeKind::Holding if self.playing => &self.played,
+            BridgeKind::Holding => &SILENCE,
+        })
+    }
+
+    /// Ends the announcer's playbacks, as the bridge is destroyed.
+    pub(crate) fn close(&mut self) {
+        self.announcer.close(&mut self.events);
+    }
+
+    /// Hands the events of a step to the owner, if it gave a queue.
+    pub(crate) fn flush(&mut self, counters: &EngineCounters) {
+        match &self.owner {
+            Some(owner) => counters.deliver(owner, &mut self.events),
+            None => self.events.clear(),
+        }
+    }
+
+    /// The events not handed over yet.
+    #[cfg(test)]
+    fn take_events(&mut self) -> Vec<MediaEvent> {
+        std::mem::take(&mut self.events)
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
-    use crate::FRAME_SAMPLES;
+    use crate::engine::playback::Source;
+
+    const ID: BridgeId = BridgeId(9);
+
+    fn announcement(id: &str, value: i16, frames: usize) -> Playback {
+        Playback::new(id, vec![Source::Samples(Arc::from(vec![value; frames * FRAME_SAMPLES]))])
+    }
+
+    fn heard(bridge: &Bridge, channel: ChannelId) -> Option<i16> {
+        bridge.output(channel).map(|frame| frame[0])
+    }
 
     #[test]
     fn members_hear_each_other_and_leave() {
         let (a, b, c) = (ChannelId(1), ChannelId(2), ChannelId(3));
-        let mut bridge = Bridge::default();
+        let mut bridge = Bridge::new(ID, BridgeKind::Mixing, None);
         for member in [a, b, c, a] {
             bridge.join(member);
         }
@@ -63,12 +175,81 @@ mod tests {
         bridge.put(b, &[100; FRAME_SAMPLES]);
         bridge.put(c, &[1000; FRAME_SAMPLES]);
         bridge.mix();
-        assert_eq!(bridge.output(a).map(|frame| frame[0]), Some(1100));
-        assert_eq!(bridge.output(c).map(|frame| frame[0]), Some(110));
+        assert_eq!(heard(&bridge, a), Some(1100));
+        assert_eq!(heard(&bridge, c), Some(110));
         bridge.leave(b);
         bridge.put(a, &[10; FRAME_SAMPLES]);
         bridge.mix();
-        assert_eq!(bridge.output(c).map(|frame| frame[0]), Some(10));
-        assert_eq!(bridge.output(b), None);
+        assert_eq!(heard(&bridge, c), Some(10));
+        assert_eq!(heard(&bridge, b), None);
+    }
+
+    #[test]
+    fn the_announcer_is_heard_over_the_mix_and_reports_to_the_owner() {
+        let (a, b) = (ChannelId(1), ChannelId(2));
+        let mut bridge = Bridge::new(ID, BridgeKind::Mixing, None);
+        bridge.join(a);
+        bridge.join(b);
+        bridge.apply(BridgeCommand::Play(announcement("hello", 1000, 2)));
+        bridge.apply(BridgeCommand::Play(announcement("again", -5, 1)));
+        let mut outputs = Vec::new();
+        for _ in 0..4 {
+            bridge.put(a, &[10; FRAME_SAMPLES]);
+            bridge.mix();
+            outputs.push((heard(&bridge, a), heard(&bridge, b)));
+        }
+        let some = |a, b| (Some(a), Some(b));
+        assert_eq!(outputs, [some(1000, 1010), some(1000, 1010), some(-5, 5), some(0, 10)]);
+        let playback = |name: &str| name.to_owned();
+        assert_eq!(
+            bridge.take_events(),
+            [
+                MediaEvent::BridgePlaybackStarted { bridge: ID, playback: playback("hello") },
+                MediaEvent::BridgePlaybackFinished { bridge: ID, playback: playback("hello") },
+                MediaEvent::BridgePlaybackStarted { bridge: ID, playback: playback("again") },
+                MediaEvent::BridgePlaybackFinished { bridge: ID, playback: playback("again") },
+            ]
+        );
+    }
+
+    #[test]
+    fn a_holding_bridge_plays_music_or_announcements_and_never_mixes() {
+        let (a, b) = (ChannelId(1), ChannelId(2));
+        let mut bridge = Bridge::new(ID, BridgeKind::Holding, None);
+        bridge.join(a);
+        bridge.join(b);
+        let talk = |bridge: &mut Bridge| {
+            bridge.put(a, &[10; FRAME_SAMPLES]);
+            bridge.put(b, &[20; FRAME_SAMPLES]);
+            bridge.mix();
+            (heard(bridge, a), heard(bridge, b))
+        };
+        assert_eq!(talk(&mut bridge), (Some(0), Some(0)), "silence, not each other");
+        bridge.apply(BridgeCommand::StartMoh(MohPlayer::of_tracks(vec![vec![300; FRAME_SAMPLES]])));
+        assert_eq!(talk(&mut bridge), (Some(300), Some(300)));
+        bridge.apply(BridgeCommand::Play(announcement("news", 77, 1)));
+        assert_eq!(talk(&mut bridge), (Some(77), Some(77)), "the announcer instead of the music");
+        assert_eq!(talk(&mut bridge), (Some(300), Some(300)), "and the music again");
+        bridge.apply(BridgeCommand::StopMoh);
+        assert_eq!(talk(&mut bridge), (Some(0), Some(0)));
+        assert_eq!(heard(&bridge, ChannelId(3)), None);
+    }
+
+    #[test]
+    fn closing_finishes_the_announcement_and_events_reach_the_owner() {
+        let (owner, mut events) = mpsc::channel(4);
+        let mut bridge = Bridge::new(ID, BridgeKind::Holding, Some(owner));
+        bridge.apply(BridgeCommand::Play(announcement("long", 1, 100)));
+        bridge.apply(BridgeCommand::Play(announcement("queued", 1, 100)));
+        bridge.close();
+        let counters = EngineCounters::default();
+        bridge.flush(&counters);
+        let playback = |name: &str| name.to_owned();
+        assert_eq!(events.try_recv(), Ok(MediaEvent::BridgePlaybackStarted { bridge: ID, playback: playback("long") }));
+        assert_eq!(
+            events.try_recv(),
+            Ok(MediaEvent::BridgePlaybackFinished { bridge: ID, playback: playback("long") })
+        );
+        assert!(events.try_recv().is_err(), "the queued one never started");
     }
 }

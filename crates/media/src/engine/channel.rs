@@ -11,7 +11,6 @@
 //! [`Channel`] adds the two non-blocking sockets, drained with `recv_from` on every tick
 //! (no readiness registration, so no wake-up per packet), and the owner's event queue.
 
-use std::collections::VecDeque;
 use std::io;
 use std::net::{SocketAddr, UdpSocket};
 use std::sync::atomic::Ordering;
@@ -24,7 +23,7 @@ use super::clock::EngineCounters;
 use super::dtmf::{DigitEvent, DtmfInput, DtmfOutput, DtmfRequest, DtmfTick};
 use super::moh::MohPlayer;
 use super::negotiate::Negotiated;
-use super::playback::{Playback, PlaybackControl};
+use super::playback::{Playback, PlaybackControl, PlaybackQueue, Player};
 use super::record::{Finishing, RecordStep, Recorder, RecordingEnd};
 use super::stream::OutStream;
 use super::{BridgeId, ChannelId, ChannelShared, MediaEvent};
@@ -43,9 +42,6 @@ pub(crate) const RECV_BUF_LEN: usize = 2048;
 /// Datagrams read from one socket per tick: about one is due. A flood beyond this waits
 /// in the kernel (which drops what overflows) rather than starving the other channels.
 const MAX_READS_PER_TICK: usize = 32;
-
-/// How many playbacks may wait behind the current one.
-const MAX_QUEUED_PLAYBACKS: usize = 64;
 
 /// What the owner of a channel can ask of it, applied by the clock at the start of a tick.
 #[derive(Debug)]
@@ -132,8 +128,7 @@ pub(crate) struct ChannelCore {
     input: AudioFrame,
     /// Decoder output, reused.
     pcm: Vec<i16>,
-    playing: Option<Playback>,
-    queued: VecDeque<Playback>,
+    playbacks: PlaybackQueue,
     recorder: Option<Recorder>,
     /// Music on hold, heard when nothing is playing.
     moh: Option<MohPlayer>,
@@ -169,8 +164,7 @@ impl ChannelCore {
             outgoing: None,
             input: [0; FRAME_SAMPLES],
             pcm: Vec::with_capacity(FRAME_SAMPLES * 2),
-            playing: None,
-            queued: VecDeque::new(),
+            playbacks: PlaybackQueue::new(Player::Channel(id)),
             recorder: None,
             moh: None,
             echo: false,
@@ -210,30 +204,9 @@ impl ChannelCore {
         match command {
             ChannelCommand::SetRemote(rtp) => self.set_remote(rtp),
             ChannelCommand::SetMedia(negotiated) => self.set_media(negotiated),
-            ChannelCommand::Play(playback) => {
-                if self.playing.is_none() {
-                    fx.events.push(MediaEvent::PlaybackStarted { channel: id, playback: playback.id().to_owned() });
-                    self.playing = Some(playback);
-                } else if self.queued.len() < MAX_QUEUED_PLAYBACKS {
-                    self.queued.push_back(playback);
-                } else {
-                    // Never started, so it only finishes.
-                    fx.events.push(MediaEvent::PlaybackFinished { channel: id, playback: playback.id().to_owned() });
-                }
-            }
-            ChannelCommand::ControlPlayback(playback, control) => {
-                if let Some(playing) = self.playing.as_mut().filter(|playing| playing.id() == playback) {
-                    playing.control(control);
-                }
-            }
-            ChannelCommand::StopPlayback(playback) => {
-                if self.playing.as_ref().is_some_and(|playing| playing.id() == playback) {
-                    self.finish_playback(fx);
-                } else if let Some(index) = self.queued.iter().position(|queued| queued.id() == playback) {
-                    self.queued.remove(index);
-                    fx.events.push(MediaEvent::PlaybackFinished { channel: id, playback });
-                }
-            }
+            ChannelCommand::Play(playback) => self.playbacks.push(playback, &mut fx.events),
+            ChannelCommand::ControlPlayback(playback, control) => self.playbacks.control(&playback, control),
+            ChannelCommand::StopPlayback(playback) => self.playbacks.stop(playback, &mut fx.events),
             ChannelCommand::Record(recorder) => {
                 if self.recorder.is_some() {
                     // The handle allows one recording at a time; should one slip through, the
@@ -401,10 +374,7 @@ impl ChannelCore {
 
     /// Ends everything in progress, as the channel closes.
     pub(crate) fn close(&mut self, fx: &mut Effects) {
-        if let Some(playing) = self.playing.take() {
-            fx.events.push(MediaEvent::PlaybackFinished { channel: self.id, playback: playing.id().to_owned() });
-        }
-        self.queued.clear();
+        self.playbacks.close(&mut fx.events);
         self.end_recording(RecordingEnd::Hangup, fx);
     }
 
@@ -418,29 +388,15 @@ impl ChannelCore {
     /// The output chain below DTMF and the beep: playback, else music on hold, else
     /// bridge, else echo, else silence (what `frame` holds already).
     fn mix_in(&mut self, bridged: Option<&AudioFrame>, frame: &mut AudioFrame, fx: &mut Effects) {
-        if let Some(playing) = self.playing.as_mut() {
-            playing.next_frame(frame);
-            if playing.is_finished() {
-                self.finish_playback(fx);
-            }
-        } else if let Some(moh) = self.moh.as_mut() {
+        if self.playbacks.next_frame(frame, &mut fx.events) {
+            return;
+        }
+        if let Some(moh) = self.moh.as_mut() {
             moh.next_frame(frame);
         } else if let Some(bridged) = bridged {
             *frame = *bridged;
         } else if self.echo {
             *frame = self.input;
-        }
-    }
-
-    /// Reports the current playback finished and starts the next queued one.
-    fn finish_playback(&mut self, fx: &mut Effects) {
-        let channel = self.id;
-        if let Some(playing) = self.playing.take() {
-            fx.events.push(MediaEvent::PlaybackFinished { channel, playback: playing.id().to_owned() });
-        }
-        if let Some(next) = self.queued.pop_front() {
-            fx.events.push(MediaEvent::PlaybackStarted { channel, playback: next.id().to_owned() });
-            self.playing = Some(next);
         }
     }
 
@@ -589,11 +545,7 @@ impl Channel {
     /// Hands the events and finished recordings of a step to the owner. Events never
     /// wait: a full queue loses them, and the loss is counted.
     pub(crate) fn flush(&self, fx: &mut Effects) {
-        for event in fx.events.drain(..) {
-            if self.events.try_send(event).is_err() {
-                self.counters.events_dropped.fetch_add(1, Ordering::Relaxed);
-            }
-        }
+        self.counters.deliver(&self.events, &mut fx.events);
         for finishing in fx.finishing.drain(..) {
             let events = self.events.clone();
             let shared = Arc::clone(&self.shared);

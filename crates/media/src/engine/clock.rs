@@ -22,9 +22,9 @@ use std::time::{Duration, SystemTime};
 use tokio::sync::mpsc::{self, error::TryRecvError};
 use tokio::time::{self, Instant as TokioInstant, MissedTickBehavior};
 
-use super::bridge::Bridge;
+use super::bridge::{Bridge, BridgeCommand};
 use super::channel::{Channel, ChannelCommand, Effects, RECV_BUF_LEN};
-use super::{BridgeId, ChannelId};
+use super::{BridgeId, ChannelId, MediaEvent};
 use crate::relay::MediaError;
 
 /// The tick: one 20 ms frame.
@@ -44,9 +44,11 @@ pub(crate) enum Command {
     Close(ChannelId),
     /// Something for one channel.
     Channel(ChannelId, ChannelCommand),
-    /// Create a bridge.
-    OpenBridge(BridgeId),
-    /// Destroy a bridge; its members stay, unbridged.
+    /// Take over a new bridge.
+    OpenBridge(BridgeId, Box<Bridge>),
+    /// Something for one bridge.
+    Bridge(BridgeId, BridgeCommand),
+    /// Destroy a bridge; its members stay, unbridged, and its announcer stops.
     CloseBridge(BridgeId),
     /// Put a channel in a bridge, taking it out of any other.
     Join(BridgeId, ChannelId),
@@ -67,6 +69,18 @@ pub(crate) struct EngineCounters {
     pub(crate) packets_sent: AtomicU64,
     /// Events lost to full (or closed) owner queues.
     pub(crate) events_dropped: AtomicU64,
+}
+
+impl EngineCounters {
+    /// Hands `events` to an owner's `queue` without waiting: a full (or closed) queue
+    /// loses them, and the loss is counted.
+    pub(crate) fn deliver(&self, queue: &mpsc::Sender<MediaEvent>, events: &mut Vec<MediaEvent>) {
+        for event in events.drain(..) {
+            if queue.try_send(event).is_err() {
+                self.events_dropped.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
 }
 
 /// The handles' side of the clock: where commands go, and the clock task until it starts.
@@ -203,12 +217,20 @@ impl Shard {
                     channel.flush(&mut self.fx);
                 }
             }
-            Command::OpenBridge(id) => {
-                self.bridges.entry(id).or_default();
+            Command::OpenBridge(id, bridge) => {
+                self.bridges.entry(id).or_insert(*bridge);
                 self.count();
             }
+            Command::Bridge(id, command) => {
+                if let Some(bridge) = self.bridges.get_mut(&id) {
+                    bridge.apply(command);
+                    bridge.flush(&self.counters);
+                }
+            }
             Command::CloseBridge(id) => {
-                if let Some(bridge) = self.bridges.remove(&id) {
+                if let Some(mut bridge) = self.bridges.remove(&id) {
+                    bridge.close();
+                    bridge.flush(&self.counters);
                     for member in bridge.members() {
                         if let Some(channel) = self.channels.get_mut(&member) {
                             channel.core_mut().set_bridge(None);
@@ -257,6 +279,7 @@ impl Shard {
         }
         for bridge in self.bridges.values_mut() {
             bridge.mix();
+            bridge.flush(&self.counters);
         }
         for channel in self.channels.values_mut() {
             let id = channel.id();

@@ -1,7 +1,8 @@
 //! The terminating media engine: the PBX as a call's far end. A [`MediaChannel`] is an RTP
-//! endpoint that plays media, records, echoes, sends and hears DTMF and joins mixing
-//! [`MediaBridge`]s; the call task that owns it steers it by method calls and hears back
-//! through the [`MediaEvent`] queue it gave when opening it.
+//! endpoint that plays media and music on hold, records, echoes, sends and hears DTMF and
+//! joins [`MediaBridge`]s (mixing or holding, with an announcer); the call task that owns
+//! it steers it by method calls and hears back through the [`MediaEvent`] queue it gave
+//! when opening it.
 //!
 //! Every channel and bridge is owned by the media clock, one task paced by a single 20 ms
 //! interval (see `clock`): handles only send it commands, so no lock is shared with the
@@ -11,7 +12,8 @@
 //!
 //! - `negotiate`: SDP offer/answer; `channel`: one channel's state; `clock`: the task;
 //!   `stream`: our RTP/RTCP sending; `dtmf`: digits both ways; `playback`, `prompts`:
-//!   what `play` plays; `record`: what `record` writes; `bridge`: the mix.
+//!   what `play` plays; `moh`: music on hold; `record`: what `record` writes; `bridge`:
+//!   what members hear.
 
 mod bridge;
 mod channel;
@@ -42,6 +44,7 @@ use crate::relay::{MediaError, MediaStats};
 use crate::sdp::SessionDescription;
 use crate::sound::moh::{MohClass, MohError, MohLibrary};
 use crate::sound::uri::MediaUri;
+use bridge::{Bridge, BridgeCommand};
 use channel::{Channel, ChannelCommand, ChannelCore};
 use clock::{ClockHandle, Command};
 use dtmf::DtmfRequest;
@@ -71,7 +74,7 @@ impl fmt::Display for ChannelId {
     }
 }
 
-/// A mixing bridge's id, unique within its engine.
+/// A bridge's id, unique within its engine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct BridgeId(u64);
 
@@ -81,7 +84,17 @@ impl fmt::Display for BridgeId {
     }
 }
 
-/// What a channel tells its owner.
+/// What kind of bridge [`ChannelEngine::bridge_of`] makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BridgeKind {
+    /// Each member hears the others, mixed (and the announcer or music over them).
+    Mixing,
+    /// Members do not hear each other: only the announcer, else the bridge's music on
+    /// hold, else silence.
+    Holding,
+}
+
+/// What a channel or a bridge tells its owner.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MediaEvent {
     /// The peer pressed a key (an RFC 4733 event began, or the tones were detected).
@@ -111,6 +124,21 @@ pub enum MediaEvent {
     PlaybackFinished {
         /// The channel.
         channel: ChannelId,
+        /// The playback id.
+        playback: String,
+    },
+    /// A bridge's announcer playback began to play.
+    BridgePlaybackStarted {
+        /// The bridge.
+        bridge: BridgeId,
+        /// The playback id given to [`MediaBridge::play`].
+        playback: String,
+    },
+    /// A bridge's announcer playback played to its end, was stopped, or its bridge was
+    /// destroyed.
+    BridgePlaybackFinished {
+        /// The bridge.
+        bridge: BridgeId,
         /// The playback id.
         playback: String,
     },
@@ -245,14 +273,26 @@ impl ChannelEngine {
         Ok((channel, offer))
     }
 
-    /// Creates a mixing bridge; dropping it destroys the bridge.
+    /// Creates a mixing bridge with no event queue (see [`ChannelEngine::bridge_of`]);
+    /// dropping it destroys the bridge.
     pub fn bridge(&self) -> MediaBridge {
+        self.open_bridge(BridgeKind::Mixing, None)
+    }
+
+    /// Creates a bridge of `kind`, which reports its announcer's playbacks on `events`;
+    /// dropping it destroys the bridge.
+    pub fn bridge_of(&self, kind: BridgeKind, events: mpsc::Sender<MediaEvent>) -> MediaBridge {
+        self.open_bridge(kind, Some(events))
+    }
+
+    /// Hands a new bridge to the clock.
+    fn open_bridge(&self, kind: BridgeKind, events: Option<mpsc::Sender<MediaEvent>>) -> MediaBridge {
         let id = BridgeId(self.clock.next_id());
         let commands = self.clock.sender();
         // Queued until the clock starts, with the first channel; a failed send means
         // the clock is gone, and so is any use for the bridge.
-        let _ = commands.send(Command::OpenBridge(id));
-        MediaBridge { id, commands }
+        let _ = commands.send(Command::OpenBridge(id, Box::new(Bridge::new(id, kind, events))));
+        MediaBridge { id, kind, commands, prompts: Arc::clone(&self.prompts), moh: Arc::clone(&self.moh) }
     }
 
     /// Adds the terminating side's figures to `stats`.
@@ -346,12 +386,8 @@ impl MediaChannel {
     /// already playing or queued. Files are read first (from cache when they can be);
     /// a URI that cannot be played fails the whole request, and nothing plays.
     pub async fn play(&self, playback_id: &str, uris: &[MediaUri], language: Option<&str>) -> Result<(), MediaError> {
-        let prompts = Arc::clone(&self.prompts);
-        let (uris, language) = (uris.to_vec(), language.map(str::to_owned));
-        let sources = tokio::task::spawn_blocking(move || prompts.resolve(&uris, language.as_deref()))
-            .await
-            .map_err(|_| MediaError::EngineStopped)??;
-        self.try_command(ChannelCommand::Play(Playback::new(playback_id, sources)))
+        let playback = load_playback(&self.prompts, playback_id, uris, language).await?;
+        self.try_command(ChannelCommand::Play(playback))
     }
 
     /// Controls playback `playback_id`, if it is the one playing.
@@ -445,6 +481,22 @@ impl MediaChannel {
     }
 }
 
+/// Playback `playback_id` of `uris`, its files read off the clock (from cache when they
+/// can be); a URI that cannot be played fails the whole request.
+async fn load_playback(
+    prompts: &Arc<Prompts>,
+    playback_id: &str,
+    uris: &[MediaUri],
+    language: Option<&str>,
+) -> Result<Playback, MediaError> {
+    let prompts = Arc::clone(prompts);
+    let (uris, language) = (uris.to_vec(), language.map(str::to_owned));
+    let sources = tokio::task::spawn_blocking(move || prompts.resolve(&uris, language.as_deref()))
+        .await
+        .map_err(|_| MediaError::EngineStopped)??;
+    Ok(Playback::new(playback_id, sources))
+}
+
 /// A player of `class` as `tenant` sees it, read off the clock.
 async fn load_moh(
     store: &Arc<MohStore>,
@@ -490,18 +542,28 @@ impl Drop for MediaChannel {
     }
 }
 
-/// A mixing bridge: each member hears the sum of the others. A channel is in at most one
-/// bridge; dropping the bridge destroys it and leaves its members unbridged.
+/// A bridge of channels (see [`BridgeKind`]): a mixing one, where each member hears the
+/// sum of the others, or a holding one, where members hear only what the bridge plays. A
+/// channel is in at most one bridge; dropping the bridge destroys it and leaves its members
+/// unbridged.
 #[derive(Debug)]
 pub struct MediaBridge {
     id: BridgeId,
+    kind: BridgeKind,
     commands: mpsc::UnboundedSender<Command>,
+    prompts: Arc<Prompts>,
+    moh: Arc<MohStore>,
 }
 
 impl MediaBridge {
     /// The bridge's id.
     pub fn id(&self) -> BridgeId {
         self.id
+    }
+
+    /// Whether it mixes or holds.
+    pub fn kind(&self) -> BridgeKind {
+        self.kind
     }
 
     /// Adds `channel`, taking it out of any other bridge.
@@ -512,6 +574,49 @@ impl MediaBridge {
     /// Takes `channel` out, if it is in.
     pub fn remove(&self, channel: &MediaChannel) {
         let _ = self.commands.send(Command::Leave(self.id, channel.id));
+    }
+
+    /// Plays `uris` to every member as announcer playback `playback_id`, after any
+    /// playback already playing or queued: over the mix in a mixing bridge, instead of
+    /// the music on hold in a holding one. Decoded once for all members; files are read
+    /// first, and a URI that cannot be played fails the whole request.
+    pub async fn play(&self, playback_id: &str, uris: &[MediaUri], language: Option<&str>) -> Result<(), MediaError> {
+        let playback = load_playback(&self.prompts, playback_id, uris, language).await?;
+        self.commands
+            .send(Command::Bridge(self.id, BridgeCommand::Play(playback)))
+            .map_err(|_| MediaError::EngineStopped)
+    }
+
+    /// Controls announcer playback `playback_id`, if it is the one playing.
+    pub fn control_playback(&self, playback_id: &str, control: PlaybackControl) {
+        self.command(BridgeCommand::ControlPlayback(playback_id.to_owned(), control));
+    }
+
+    /// Stops announcer playback `playback_id`, playing or queued.
+    pub fn stop_playback(&self, playback_id: &str) {
+        self.command(BridgeCommand::StopPlayback(playback_id.to_owned()));
+    }
+
+    /// Plays music on hold to every member: `class` (default `default`) as `tenant` sees
+    /// it, looped, one player for the whole bridge; over the mix in a mixing bridge. The
+    /// files are read first, so an unknown class fails here; a class already playing is
+    /// replaced.
+    pub async fn start_moh(&self, tenant: Option<&str>, class: Option<&str>) -> Result<(), MohError> {
+        let player = load_moh(&self.moh, tenant, class).await?;
+        self.commands
+            .send(Command::Bridge(self.id, BridgeCommand::StartMoh(player)))
+            .map_err(|_| MohError::EngineStopped)
+    }
+
+    /// Stops the bridge's music on hold, if it plays.
+    pub fn stop_moh(&self) {
+        self.command(BridgeCommand::StopMoh);
+    }
+
+    /// Sends a command; the clock only goes away with the runtime, when nobody is left to
+    /// tell.
+    fn command(&self, command: BridgeCommand) {
+        let _ = self.commands.send(Command::Bridge(self.id, command));
     }
 }
 

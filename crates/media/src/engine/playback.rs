@@ -1,10 +1,12 @@
 //! One `play` request as the media clock plays it, sans-IO: a playlist of sources already
 //! in memory (decoded prompts and recordings, tone generators), turned into 20 ms frames,
-//! and steered by the ARI controls: pause, unpause, restart, reverse and forward.
+//! and steered by the ARI controls: pause, unpause, restart, reverse and forward; and the
+//! queue of them a channel or a bridge (the announcer) plays one after the other.
 //!
 //! Nothing here reads a file: URIs are resolved beforehand, off the clock (see
 //! `prompts`), so producing a frame is a copy or a tone computation, never a wait.
 
+use std::collections::VecDeque;
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -12,6 +14,7 @@ use std::time::Duration;
 
 use thiserror::Error;
 
+use super::{BridgeId, ChannelId, MediaEvent};
 use crate::mixer::AudioFrame;
 use crate::tones::ToneGenerator;
 use crate::{FRAME_SAMPLES, SAMPLE_RATE};
@@ -22,6 +25,9 @@ pub const SKIP: Duration = Duration::from_secs(3);
 
 /// [`SKIP`] in samples.
 const SKIP_SAMPLES: usize = SAMPLE_RATE as usize * 3;
+
+/// How many playbacks may wait behind the current one.
+const MAX_QUEUED_PLAYBACKS: usize = 64;
 
 /// The controls of a playing playback (ARI `POST /playbacks/{id}/control`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -97,11 +103,6 @@ impl Playback {
         let mut playback = Playback { id: id.into(), sources, index: 0, position: 0, paused: false };
         playback.enter();
         playback
-    }
-
-    /// The playback id.
-    pub(crate) fn id(&self) -> &str {
-        &self.id
     }
 
     /// Whether every media has played to its end.
@@ -180,6 +181,109 @@ impl Playback {
         self.position = 0;
         if let Some(Source::Tone(generator)) = self.sources.get_mut(self.index) {
             generator.restart();
+        }
+    }
+}
+
+/// Who plays a queue, as its events name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Player {
+    /// A channel, to its peer.
+    Channel(ChannelId),
+    /// A bridge's announcer, to every member.
+    Bridge(BridgeId),
+}
+
+impl Player {
+    /// The event for `playback` starting.
+    fn started(self, playback: String) -> MediaEvent {
+        match self {
+            Player::Channel(channel) => MediaEvent::PlaybackStarted { channel, playback },
+            Player::Bridge(bridge) => MediaEvent::BridgePlaybackStarted { bridge, playback },
+        }
+    }
+
+    /// The event for `playback` finishing.
+    fn finished(self, playback: String) -> MediaEvent {
+        match self {
+            Player::Channel(channel) => MediaEvent::PlaybackFinished { channel, playback },
+            Player::Bridge(bridge) => MediaEvent::BridgePlaybackFinished { bridge, playback },
+        }
+    }
+}
+
+/// The playback playing and those waiting behind it, for one player. Events for the
+/// player's owner are appended to the `events` each call is given.
+#[derive(Debug)]
+pub(crate) struct PlaybackQueue {
+    player: Player,
+    playing: Option<Playback>,
+    queued: VecDeque<Playback>,
+}
+
+impl PlaybackQueue {
+    /// Nothing playing, for `player`.
+    pub(crate) fn new(player: Player) -> PlaybackQueue {
+        PlaybackQueue { player, playing: None, queued: VecDeque::new() }
+    }
+
+    /// Starts `playback`, or queues it behind the current one; a full queue refuses it,
+    /// which its owner hears as a playback finished without starting.
+    pub(crate) fn push(&mut self, playback: Playback, events: &mut Vec<MediaEvent>) {
+        if self.playing.is_none() {
+            events.push(self.player.started(playback.id.clone()));
+            self.playing = Some(playback);
+        } else if self.queued.len() < MAX_QUEUED_PLAYBACKS {
+            self.queued.push_back(playback);
+        } else {
+            events.push(self.player.finished(playback.id));
+        }
+    }
+
+    /// Controls playback `id`, if it is the one playing.
+    pub(crate) fn control(&mut self, id: &str, control: PlaybackControl) {
+        if let Some(playing) = self.playing.as_mut().filter(|playing| playing.id == id) {
+            playing.control(control);
+        }
+    }
+
+    /// Stops playback `id`, playing or queued.
+    pub(crate) fn stop(&mut self, id: String, events: &mut Vec<MediaEvent>) {
+        if self.playing.as_ref().is_some_and(|playing| playing.id == id) {
+            self.finish(events);
+        } else if let Some(index) = self.queued.iter().position(|queued| queued.id == id) {
+            self.queued.remove(index);
+            events.push(self.player.finished(id));
+        }
+    }
+
+    /// Fills `frame` with the playing playback's next 20 ms, moving on to the next one
+    /// when it ends; whether anything was playing (else `frame` is untouched).
+    pub(crate) fn next_frame(&mut self, frame: &mut AudioFrame, events: &mut Vec<MediaEvent>) -> bool {
+        let Some(playing) = self.playing.as_mut() else { return false };
+        playing.next_frame(frame);
+        if playing.is_finished() {
+            self.finish(events);
+        }
+        true
+    }
+
+    /// Ends the playing playback and forgets the queued ones, as the player goes away.
+    pub(crate) fn close(&mut self, events: &mut Vec<MediaEvent>) {
+        if let Some(playing) = self.playing.take() {
+            events.push(self.player.finished(playing.id));
+        }
+        self.queued.clear();
+    }
+
+    /// Reports the playing playback finished and starts the next queued one.
+    fn finish(&mut self, events: &mut Vec<MediaEvent>) {
+        if let Some(playing) = self.playing.take() {
+            events.push(self.player.finished(playing.id));
+        }
+        if let Some(next) = self.queued.pop_front() {
+            events.push(self.player.started(next.id.clone()));
+            self.playing = Some(next);
         }
     }
 }
