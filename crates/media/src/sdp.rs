@@ -355,6 +355,22 @@ impl SessionDescription {
             )
     }
 
+    /// The packet time the author wants to receive on the audio stream, in milliseconds:
+    /// the media-level `a=ptime`, else the session-level one (RFC 8866 §6.4); `None` if
+    /// neither says (or says nonsense).
+    pub fn audio_ptime(&self) -> Option<u32> {
+        let ptime = |lines: &[Line]| {
+            lines
+                .iter()
+                .filter(|line| line.kind == b'a')
+                .find_map(|line| {
+                    let value = line.value.strip_prefix("ptime:")?.trim();
+                    value.parse::<u32>().ok().filter(|&ms| ms > 0)
+                })
+        };
+        ptime(&self.audio_media()?.lines).or_else(|| ptime(&self.session))
+    }
+
     /// The RTP payload types on the audio `m=` line, in offer order (preference order, RFC
     /// 3264 §5.1), named by their `a=rtpmap` or, for static types, by RFC 3551. Formats
     /// that are not payload type numbers (0–127) are skipped.
@@ -1130,5 +1146,22 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn packet_time_from_the_audio_section_else_the_session() {
+        let ptime = |session: &str, media: &str| {
+            let body = format!(
+                "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n\
+                 {session}m=audio 4000 RTP/AVP 0\r\n{media}"
+            );
+            SessionDescription::parse(&body).unwrap().audio_ptime()
+        };
+        assert_eq!(ptime("", ""), None);
+        assert_eq!(ptime("", "a=ptime:30\r\n"), Some(30));
+        assert_eq!(ptime("a=ptime:40\r\n", ""), Some(40));
+        assert_eq!(ptime("a=ptime:40\r\n", "a=ptime:20\r\n"), Some(20));
+        assert_eq!(ptime("", "a=ptime:soon\r\n"), None);
+        assert_eq!(ptime("", "a=ptime:0\r\n"), None);
     }
 }

@@ -178,3 +178,82 @@ async fn every_member_of_a_mixing_bridge_hears_the_announcer_over_the_mix() {
     );
     assert!(matches!(bridge.play("news-2", &["sound:nope".parse().unwrap()], None).await, Err(MediaError::Sound(_))));
 }
+
+/// A PCMU payload that is not silent and that no decode and encode gives back (µ-law 0x7f
+/// is -0, which encodes as 0xff), different for each `n`.
+fn unmixable_payload(n: usize) -> Vec<u8> {
+    (0..160).map(|i| if i % 2 == 0 { 0x7f } else { 0x10 + ((n * 7 + i) % 0x60) as u8 }).collect()
+}
+
+/// Sends the payloads `unmixable_payload(n)` for `range`, as PCMU, one every 20 ms.
+async fn send_raw(phone: &mut Phone, to: std::net::SocketAddr, range: std::ops::Range<usize>) {
+    let mut pace = tokio::time::interval(Duration::from_millis(20));
+    for n in range {
+        pace.tick().await;
+        let timestamp = phone.ts;
+        phone.ts = phone.ts.wrapping_add(160);
+        let packet = phone.packet(0, false, timestamp, &unmixable_payload(n));
+        phone.socket.send_to(&packet, to).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn two_same_codec_channels_pass_packets_undecoded_until_a_third_joins() {
+    let scratch = Scratch::new();
+    let engine = engine(&scratch);
+    let channels = channels(&engine, &scratch);
+    let phone_events = || mpsc::channel::<MediaEvent>(64);
+    let (mut a, b) = (Phone::new().await, Phone::new().await);
+    let ((a_events, mut a_rx), (b_events, _b_rx)) = (phone_events(), phone_events());
+    let (channel_a, _) = channels.answer(&a.offer("0 101"), LOCALHOST, a_events).await.unwrap();
+    let (channel_b, _) = channels.answer(&b.offer("0 101"), LOCALHOST, b_events).await.unwrap();
+    let bridge = channels.bridge();
+    bridge.add(&channel_a);
+    bridge.add(&channel_b);
+    stats_until(&engine, |stats| stats.active_bridges == 1 && stats.active_channels == 2).await;
+
+    // Passing: A's packets reach B as they were sent, and so do its digits.
+    let listener = tokio::spawn(listen(Arc::clone(&b.socket), Duration::from_millis(1800)));
+    send_raw(&mut a, channel_a.local(), 0..50).await;
+    a.press(channel_a.local(), "1").await;
+    let passing = listener.await.unwrap();
+    let sent: Vec<Vec<u8>> = (0..50).map(unmixable_payload).collect();
+    let untouched = passing.iter().filter(|(_, payload)| sent.contains(payload)).count();
+    assert!(untouched >= 45, "{untouched} of 50 packets passed untouched");
+    assert!(passing.iter().filter(|(header, _)| header.payload_type == 101).count() >= 3, "digits passed");
+    let mut digits = Vec::new();
+    while let Ok(event) = a_rx.try_recv() {
+        digits.push(event);
+    }
+    assert!(
+        matches!(digits[..], [MediaEvent::DtmfBegin { digit: '1', .. }, MediaEvent::DtmfEnd { digit: '1', .. }]),
+        "{digits:?}"
+    );
+    let (a_stats, b_stats) = (channel_a.stats(), channel_b.stats());
+    assert_eq!(a_stats.frames_decoded, 0, "nothing of A's decoded: {a_stats:?}");
+    assert!(b_stats.packets_passed >= 48, "{b_stats:?}");
+
+    // A third member: back to decoding and mixing, in the same stream.
+    let (_c, channel_c) = answered(&channels, "0 101").await;
+    bridge.add(&channel_c);
+    let listener = tokio::spawn(listen(Arc::clone(&b.socket), Duration::from_millis(1500)));
+    sleep(Duration::from_millis(100)).await;
+    send_raw(&mut a, channel_a.local(), 1000..1050).await;
+    let mixing = listener.await.unwrap();
+    let sent: Vec<Vec<u8>> = (1000..1050).map(unmixable_payload).collect();
+    assert!(mixing.iter().all(|(_, payload)| !sent.contains(payload)), "decoded and encoded again");
+    assert!(channel_a.stats().frames_decoded >= 45, "{:?}", channel_a.stats());
+    let heard = decode(&mixing.iter().filter(|(header, _)| header.payload_type == 0).cloned().collect::<Vec<_>>());
+    assert!(rms(&heard) > 1000.0, "B hears A through the mix: RMS {}", rms(&heard));
+
+    let all: Vec<_> = passing.iter().chain(&mixing).map(|(header, _)| *header).collect();
+    for pair in all.windows(2) {
+        assert_eq!(pair[1].ssrc, pair[0].ssrc, "one stream");
+        assert_eq!(pair[1].sequence, pair[0].sequence.wrapping_add(1), "sequence numbers carry on");
+        assert!((pair[1].timestamp.wrapping_sub(pair[0].timestamp) as i32) >= 0, "timestamps never go back");
+    }
+    assert!(mixing[0].0.marker, "the first mixed packet starts a talkspurt");
+    let passed_then = channel_b.stats().packets_passed;
+    sleep(Duration::from_millis(100)).await;
+    assert_eq!(channel_b.stats().packets_passed, passed_then, "no more passing with three");
+}

@@ -5,6 +5,10 @@
 //! its announcer's playbacks or else its music on hold, is made once per tick for every
 //! member: over the mix in a mixing bridge, instead of it in a holding one.
 //!
+//! A mixing bridge of two channels may pass their packets through undecoded instead (see
+//! `passthrough`): the clock decides when; the bridge keeps the pair and the packets each
+//! member took in this tick, for the other.
+//!
 //! Membership is recorded on both sides (here, and on the channel) so either can be closed
 //! first.
 
@@ -12,6 +16,7 @@ use tokio::sync::mpsc;
 
 use super::clock::EngineCounters;
 use super::moh::MohPlayer;
+use super::passthrough::PassLane;
 use super::playback::{Playback, PlaybackControl, PlaybackQueue, Player};
 use super::{BridgeId, BridgeKind, ChannelId, MediaEvent};
 use crate::mixer::{AudioFrame, Mixer};
@@ -38,6 +43,7 @@ pub(crate) enum BridgeCommand {
 /// One bridge; see the module documentation.
 #[derive(Debug)]
 pub(crate) struct Bridge {
+    id: BridgeId,
     kind: BridgeKind,
     /// The members, and for a mixing bridge their mix.
     mixer: Mixer<ChannelId>,
@@ -50,12 +56,17 @@ pub(crate) struct Bridge {
     owner: Option<mpsc::Sender<MediaEvent>>,
     /// Events of the step in progress, handed over after it; capacity kept.
     events: Vec<MediaEvent>,
+    /// The two members passing packets to each other, while they do.
+    passing: Option<[ChannelId; 2]>,
+    /// What each of `passing` took in this tick, by its index there; kept between ticks.
+    lanes: [PassLane; 2],
 }
 
 impl Bridge {
     /// An empty bridge of `kind`, telling `owner` about its playbacks.
     pub(crate) fn new(id: BridgeId, kind: BridgeKind, owner: Option<mpsc::Sender<MediaEvent>>) -> Bridge {
         Bridge {
+            id,
             kind,
             mixer: Mixer::new(),
             announcer: PlaybackQueue::new(Player::Bridge(id)),
@@ -64,7 +75,14 @@ impl Bridge {
             playing: false,
             owner,
             events: Vec::new(),
+            passing: None,
+            lanes: Default::default(),
         }
+    }
+
+    /// The bridge's id.
+    pub(crate) fn id(&self) -> BridgeId {
+        self.id
     }
 
     /// Adds a member; adding one twice changes nothing.
@@ -83,6 +101,39 @@ impl Bridge {
         self.mixer.outputs().map(|(id, _)| *id)
     }
 
+    /// The two members that may pass packets to each other, as far as the bridge is
+    /// concerned: those of a mixing bridge of exactly two that plays nothing to them.
+    pub(crate) fn pass_candidates(&self) -> Option<[ChannelId; 2]> {
+        let playing = self.announcer.is_playing() || self.moh.is_some();
+        if self.kind != BridgeKind::Mixing || playing || self.mixer.len() != 2 {
+            return None;
+        }
+        let mut members = self.members();
+        Some([members.next()?, members.next()?])
+    }
+
+    /// Records which pair passes packets through from now on (`None`: none); returns the
+    /// pair that passed until now if it no longer does, so it can be told. Empties the
+    /// lanes for the tick.
+    pub(crate) fn set_passing(&mut self, pair: Option<[ChannelId; 2]>) -> Option<[ChannelId; 2]> {
+        self.lanes.iter_mut().for_each(PassLane::clear);
+        let previous = std::mem::replace(&mut self.passing, pair);
+        previous.filter(|previous| Some(*previous) != pair)
+    }
+
+    /// Where to put what `channel` takes in this tick, if it passes packets through.
+    pub(crate) fn lane_from(&mut self, channel: ChannelId) -> Option<&mut PassLane> {
+        let index = self.passing?.iter().position(|&member| member == channel)?;
+        Some(&mut self.lanes[index])
+    }
+
+    /// What `channel`'s partner took in this tick, for `channel` to send, if they pass
+    /// packets through.
+    pub(crate) fn lane_to(&self, channel: ChannelId) -> Option<&PassLane> {
+        let index = self.passing?.iter().position(|&member| member == channel)?;
+        Some(&self.lanes[1 - index])
+    }
+
     /// Applies a command from the bridge's owner.
     pub(crate) fn apply(&mut self, command: BridgeCommand) {
         match command {
@@ -96,7 +147,7 @@ impl Bridge {
 
     /// Hands in what `channel` said this tick; a holding bridge has no use for it.
     pub(crate) fn put(&mut self, channel: ChannelId, frame: &AudioFrame) {
-        if self.kind == BridgeKind::Mixing {
+        if self.kind == BridgeKind::Mixing && self.passing.is_none() {
             // Only members are asked to put, and frames are whole: neither error can happen.
             let _ = self.mixer.put(&channel, frame);
         }
@@ -111,7 +162,8 @@ impl Bridge {
                 self.playing = true;
             }
         }
-        if self.kind == BridgeKind::Mixing {
+        // Members passing packets through make and hear no frames.
+        if self.kind == BridgeKind::Mixing && self.passing.is_none() {
             self.mixer.mix_with(self.playing.then_some(&self.played));
         }
     }
@@ -233,6 +285,40 @@ mod tests {
         bridge.apply(BridgeCommand::StopMoh);
         assert_eq!(talk(&mut bridge), (Some(0), Some(0)));
         assert_eq!(heard(&bridge, ChannelId(3)), None);
+    }
+
+    #[test]
+    fn two_members_of_a_quiet_mixing_bridge_may_pass_through_and_swap_lanes() {
+        let (a, b, c) = (ChannelId(1), ChannelId(2), ChannelId(3));
+        let mut bridge = Bridge::new(ID, BridgeKind::Mixing, None);
+        bridge.join(a);
+        assert_eq!(bridge.pass_candidates(), None, "alone");
+        bridge.join(b);
+        let pair = bridge.pass_candidates().unwrap();
+        assert!(pair.contains(&a) && pair.contains(&b));
+        assert_eq!(bridge.set_passing(Some(pair)), None);
+        let header = crate::rtp::RtpHeader { sequence: 42, ..Default::default() };
+        bridge.lane_from(a).unwrap().push(header, &[1, 2]);
+        assert_eq!(
+            bridge.lane_to(b).unwrap().packets().map(|(h, p)| (h.sequence, p.to_vec())).next(),
+            Some((42, vec![1, 2]))
+        );
+        assert_eq!(bridge.lane_to(a).unwrap().packets().count(), 0);
+        assert!(bridge.lane_from(c).is_none());
+        assert_eq!(bridge.set_passing(Some(pair)), None, "the same pair carries on");
+        assert_eq!(bridge.lane_to(b).unwrap().packets().count(), 0, "lanes emptied each tick");
+
+        bridge.apply(BridgeCommand::Play(announcement("hello", 1, 1)));
+        assert_eq!(bridge.pass_candidates(), None, "the announcer needs the mix");
+        bridge.mix();
+        assert_eq!(bridge.pass_candidates().map(|_| ()), Some(()), "once it is over");
+        bridge.join(c);
+        assert_eq!(bridge.pass_candidates(), None, "three");
+        assert_eq!(bridge.set_passing(None), Some(pair), "the pair to tell");
+        let mut holding = Bridge::new(ID, BridgeKind::Holding, None);
+        holding.join(a);
+        holding.join(b);
+        assert_eq!(holding.pass_candidates(), None, "a holding bridge never passes");
     }
 
     #[test]

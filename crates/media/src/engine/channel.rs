@@ -8,6 +8,9 @@
 //! the output frame: a DTMF tone, else the recording beep, else the playback, else music
 //! on hold, else the bridge's mix, else an echo of the input if echo is on, else silence.
 //!
+//! While its bridge passes packets through (see `passthrough`), the output is the bridge
+//! partner's packets, re-headed, instead of a frame of our own; the input is not decoded.
+//!
 //! [`Channel`] adds the two non-blocking sockets, drained with `recv_from` on every tick
 //! (no readiness registration, so no wake-up per packet), and the owner's event queue.
 
@@ -23,6 +26,7 @@ use super::clock::EngineCounters;
 use super::dtmf::{DigitEvent, DtmfInput, DtmfOutput, DtmfRequest, DtmfTick};
 use super::moh::MohPlayer;
 use super::negotiate::Negotiated;
+use super::passthrough::{PassLane, PassProfile, Rewriter};
 use super::playback::{Playback, PlaybackControl, PlaybackQueue, Player};
 use super::record::{Finishing, RecordStep, Recorder, RecordingEnd};
 use super::stream::OutStream;
@@ -41,7 +45,7 @@ pub(crate) const RECV_BUF_LEN: usize = 2048;
 
 /// Datagrams read from one socket per tick: about one is due. A flood beyond this waits
 /// in the kernel (which drops what overflows) rather than starving the other channels.
-const MAX_READS_PER_TICK: usize = 32;
+pub(crate) const MAX_READS_PER_TICK: usize = 32;
 
 /// What the owner of a channel can ask of it, applied by the clock at the start of a tick.
 #[derive(Debug)]
@@ -137,6 +141,11 @@ pub(crate) struct ChannelCore {
     mute_out: bool,
     /// The bridge the channel is a member of.
     bridge: Option<BridgeId>,
+    /// While its bridge passes packets through, what re-heads the partner's into our stream.
+    forwarding: Option<Rewriter>,
+    /// Frames of the peer's audio decoded, and partner packets passed to the peer undecoded.
+    frames_decoded: u64,
+    packets_passed: u64,
 }
 
 impl ChannelCore {
@@ -171,6 +180,9 @@ impl ChannelCore {
             mute_in: false,
             mute_out: false,
             bridge: None,
+            forwarding: None,
+            frames_decoded: 0,
+            packets_passed: 0,
         };
         if let Some(negotiated) = negotiated {
             core.set_media(negotiated);
@@ -188,9 +200,50 @@ impl ChannelCore {
         self.bridge
     }
 
-    /// Records bridge membership; the bridge's own side is the clock's business.
+    /// Records bridge membership, and stops any passing through the bridge left; the
+    /// bridge's own side is the clock's business.
     pub(crate) fn set_bridge(&mut self, bridge: Option<BridgeId>) {
         self.bridge = bridge;
+        self.set_forwarding(None);
+    }
+
+    /// What the channel would pass packets through as, if nothing needs its audio decoded
+    /// or made here: no playback, recording, echo, mute, music on hold or DTMF being sent,
+    /// and telephone-events negotiated (see `passthrough`).
+    pub(crate) fn pass_profile(&self) -> Option<PassProfile> {
+        let codecs = self.codecs.as_ref()?;
+        let busy = self.playbacks.is_playing()
+            || self.recorder.is_some()
+            || self.echo
+            || self.mute_in
+            || self.mute_out
+            || self.moh.is_some()
+            || !self.dtmf_out.is_idle();
+        if busy {
+            return None;
+        }
+        PassProfile::of(&codecs.negotiated)
+    }
+
+    /// Starts sending the bridge partner's packets (it passes as `partner`) undecoded
+    /// instead of our own audio, or with `None` goes back to making our own: the next
+    /// packet starts a talkspurt, sequence numbers and timestamps carrying on.
+    pub(crate) fn set_forwarding(&mut self, partner: Option<PassProfile>) {
+        let own = self.codecs.as_ref().and_then(|codecs| PassProfile::of(&codecs.negotiated));
+        if let (Some(partner), Some(own)) = (partner, own) {
+            if !self.forwarding.as_ref().is_some_and(|rewriter| rewriter.is_between(&partner, &own)) {
+                self.forwarding = Some(Rewriter::new(partner, own));
+            }
+        } else if self.forwarding.take().is_some() {
+            self.out.pause();
+            // What was heard before passing began is too old to conceal a gap with.
+            self.conceal.heard(&[0; FRAME_SAMPLES]);
+        }
+    }
+
+    /// Whether it sends its bridge partner's packets rather than its own audio.
+    pub(crate) fn is_forwarding(&self) -> bool {
+        self.forwarding.is_some()
     }
 
     /// This tick's input frame, once [`ChannelCore::pull_input`] has made it.
@@ -234,8 +287,15 @@ impl ChannelCore {
         }
     }
 
-    /// Takes in a datagram from the RTP socket; whether it was accepted.
-    pub(crate) fn on_rtp(&mut self, bytes: &[u8], source: SocketAddr, now: Instant) -> bool {
+    /// Takes in a datagram from the RTP socket; whether it was accepted. While its bridge
+    /// passes packets through, audio and events are also put in `lane` for the partner.
+    pub(crate) fn on_rtp(
+        &mut self,
+        bytes: &[u8],
+        source: SocketAddr,
+        now: Instant,
+        lane: Option<&mut PassLane>,
+    ) -> bool {
         let Ok(packet) = RtpPacket::parse(bytes) else { return false };
         if !self.rtp_latch.accept(source, now) {
             return false;
@@ -256,9 +316,15 @@ impl ChannelCore {
         if Some(payload_type) == codecs.negotiated.telephone_event {
             self.dtmf_in.on_event(now, timestamp, sequence, packet.payload());
         } else if payload_type == codecs.negotiated.payload_type {
+            // Even while passing through, so the buffer is in step when decoding resumes.
             self.jitter.push(ssrc, sequence, timestamp, packet.payload(), now);
+        } else {
+            // Comfort noise and anything else not negotiated is dropped.
+            return true;
         }
-        // Comfort noise and anything else not negotiated is dropped.
+        if let (Some(lane), true) = (lane, self.forwarding.is_some()) {
+            lane.push(packet.header(), packet.payload());
+        }
         true
     }
 
@@ -284,10 +350,17 @@ impl ChannelCore {
         self.dtmf_in.poll(now, |event| on_digit(id, recorder, fx, event));
         match self.codecs.as_mut() {
             None => self.input.fill(0),
+            Some(_) if self.forwarding.is_some() => {
+                // Passed on undecoded; played out all the same, to keep the buffer in step
+                // (and its loss count going).
+                let _ = self.jitter.pop(now);
+                self.input.fill(0);
+            }
             Some(codecs) => match self.jitter.pop(now) {
                 Frame::Audio(payload) => {
                     self.pcm.clear();
                     codecs.decoder.decode(payload, &mut self.pcm);
+                    self.frames_decoded += 1;
                     // 20 ms was negotiated; a longer or shorter packet is cut or padded.
                     let count = self.pcm.len().min(FRAME_SAMPLES);
                     self.input[..count].copy_from_slice(&self.pcm[..count]);
@@ -355,6 +428,33 @@ impl ChannelCore {
         }
         self.out.advance();
         self.outgoing
+    }
+
+    /// Sends the bridge partner's packets of this tick (its `lane`), re-headed into our
+    /// stream, through `send` (which says whether the packet went out); returns how many
+    /// did. Used instead of [`ChannelCore::produce`] while passing through.
+    pub(crate) fn forward(&mut self, lane: Option<&PassLane>, mut send: impl FnMut(&[u8], SocketAddr) -> bool) -> u64 {
+        let mut sent = 0;
+        let receives = self.codecs.as_ref().is_some_and(|codecs| codecs.negotiated.peer_receives());
+        if let (Some(rewriter), Some(destination), true) =
+            (self.forwarding.as_mut(), self.rtp_latch.destination(), receives)
+        {
+            for (header, payload) in lane.into_iter().flat_map(PassLane::packets) {
+                let Some(header) = rewriter.rewrite(header, self.out.next_sequence(), self.out.timestamp()) else {
+                    continue;
+                };
+                let packet = self.out.forward(header, payload);
+                sent += u64::from(!packet.is_empty() && send(packet, destination));
+            }
+        }
+        self.packets_passed += sent;
+        self.out.advance();
+        sent
+    }
+
+    /// Frames of the peer's audio decoded so far, and partner packets passed to it.
+    pub(crate) fn codec_figures(&self) -> (u64, u64) {
+        (self.frames_decoded, self.packets_passed)
     }
 
     /// The packet [`ChannelCore::produce`] built.
@@ -495,14 +595,15 @@ impl Channel {
         &mut self.core
     }
 
-    /// Reads what arrived on both sockets since the last tick; returns how many datagrams
-    /// were accepted.
-    pub(crate) fn receive(&mut self, buf: &mut [u8], now: Instant) -> u64 {
+    /// Reads what arrived on both sockets since the last tick, putting what is to be passed
+    /// through in `lane`; returns how many datagrams were accepted.
+    pub(crate) fn receive(&mut self, buf: &mut [u8], now: Instant, mut lane: Option<&mut PassLane>) -> u64 {
         let mut accepted = 0;
         for _ in 0..MAX_READS_PER_TICK {
             match self.rtp.recv_from(buf) {
                 Ok((len, source)) => {
-                    accepted += u64::from(len < buf.len() && self.core.on_rtp(&buf[..len], source, now));
+                    let taken = len < buf.len() && self.core.on_rtp(&buf[..len], source, now, lane.as_deref_mut());
+                    accepted += u64::from(taken);
                 }
                 Err(error) if error.kind() == io::ErrorKind::WouldBlock => break,
                 // An ICMP error from an earlier send, reported here by some platforms.
@@ -522,17 +623,22 @@ impl Channel {
         accepted
     }
 
-    /// Makes and sends this tick's output, and the RTCP report if one is due; returns
-    /// how many datagrams went out. A full socket buffer drops the packet: it is UDP.
+    /// Makes and sends this tick's output (or passes on the bridge partner's packets, in
+    /// `lane`, while passing through), and the RTCP report if one is due; returns how many
+    /// datagrams went out. A full socket buffer drops the packet: it is UDP.
     pub(crate) fn send(
         &mut self,
         bridged: Option<&AudioFrame>,
+        lane: Option<&PassLane>,
         now: Instant,
         wall: SystemTime,
         fx: &mut Effects,
     ) -> u64 {
         let mut sent = 0;
-        if let Some(destination) = self.core.produce(bridged, fx) {
+        if self.core.is_forwarding() {
+            let rtp = &self.rtp;
+            sent += self.core.forward(lane, |packet, destination| rtp.send_to(packet, destination).is_ok());
+        } else if let Some(destination) = self.core.produce(bridged, fx) {
             sent += u64::from(self.rtp.send_to(self.core.packet(), destination).is_ok());
         }
         if let Some((report, destination)) = self.core.report(now, wall) {
@@ -567,6 +673,9 @@ impl Channel {
         self.shared.packets_received.store(self.received, Ordering::Relaxed);
         self.shared.packets_sent.store(self.sent, Ordering::Relaxed);
         self.shared.frames_lost.store(lost, Ordering::Relaxed);
+        let (decoded, passed) = self.core.codec_figures();
+        self.shared.frames_decoded.store(decoded, Ordering::Relaxed);
+        self.shared.packets_passed.store(passed, Ordering::Relaxed);
         self.shared.jitter_us.store(u64::try_from(jitter.as_micros()).unwrap_or(u64::MAX), Ordering::Relaxed);
     }
 }
@@ -591,9 +700,15 @@ mod tests {
     }
 
     fn negotiated(formats: &str) -> Negotiated {
+        negotiated_at(4000, formats, 101)
+    }
+
+    /// What a peer at port `port` of 192.0.2.9 offering `formats`, with telephone-event
+    /// on `events`, agrees to.
+    fn negotiated_at(port: u16, formats: &str, events: u8) -> Negotiated {
         let body = format!(
-            "v=0\r\no=- 1 1 IN IP4 192.0.2.9\r\ns=-\r\nc=IN IP4 192.0.2.9\r\nt=0 0\r\nm=audio 4000 RTP/AVP {formats}\r\n\
-             a=rtpmap:101 telephone-event/8000\r\n"
+            "v=0\r\no=- 1 1 IN IP4 192.0.2.9\r\ns=-\r\nc=IN IP4 192.0.2.9\r\nt=0 0\r\nm=audio {port} RTP/AVP {formats}\r\n\
+             a=rtpmap:{events} telephone-event/8000\r\n"
         );
         negotiate(&SessionDescription::parse(&body).unwrap()).unwrap()
     }
@@ -650,7 +765,7 @@ mod tests {
         /// One tick: `packets` arrive, then input, then output. Returns the packet sent.
         fn tick(&mut self, packets: &[Vec<u8>]) -> Option<Vec<u8>> {
             for packet in packets {
-                self.core.on_rtp(packet, addr(PEER), self.now);
+                self.core.on_rtp(packet, addr(PEER), self.now, None);
             }
             self.core.pull_input(self.now, &mut self.fx);
             let sent = self.core.produce(None, &mut self.fx).map(|_| self.core.packet().to_vec());
@@ -872,7 +987,7 @@ mod tests {
     fn an_unanswered_offer_sends_nothing_until_the_answer() {
         let mut h = Harness::new(None);
         let packet = h.audio_packet(&[0; FRAME_SAMPLES]);
-        assert!(h.core.on_rtp(&packet, addr(PEER), h.now), "accepted, if not played");
+        assert!(h.core.on_rtp(&packet, addr(PEER), h.now, None), "accepted, if not played");
         assert_eq!(h.tick(&[]), None);
         h.apply(ChannelCommand::SetMedia(negotiated("8")));
         let sent = h.tick(&[]).unwrap();
@@ -883,10 +998,10 @@ mod tests {
     fn a_stranger_does_not_hijack_the_stream() {
         let mut h = Harness::new(Some(negotiated("0")));
         let packet = h.audio_packet(&[0; FRAME_SAMPLES]);
-        assert!(h.core.on_rtp(&packet, addr("203.0.113.5:6000"), h.now), "the first source latches");
+        assert!(h.core.on_rtp(&packet, addr("203.0.113.5:6000"), h.now, None), "the first source latches");
         let packet = h.audio_packet(&[0; FRAME_SAMPLES]);
-        assert!(!h.core.on_rtp(&packet, addr("203.0.113.66:6000"), h.now));
-        assert!(!h.core.on_rtp(b"junk", addr("203.0.113.5:6000"), h.now));
+        assert!(!h.core.on_rtp(&packet, addr("203.0.113.66:6000"), h.now, None));
+        assert!(!h.core.on_rtp(b"junk", addr("203.0.113.5:6000"), h.now, None));
         h.tick(&[]);
         assert_eq!(h.core.outgoing, Some(addr("203.0.113.5:6000")));
     }
@@ -905,6 +1020,162 @@ mod tests {
         h.apply(ChannelCommand::Mute { inbound: false, outbound: true });
         h.apply(ChannelCommand::Play(Playback::new("p", vec![Source::Samples(tone_frames(440, 5).concat().into())])));
         assert!(decoded(&h.tick(&[]).unwrap()).iter().all(|&s| s == 0), "outbound muted");
+    }
+
+    /// Channel `a` (a [`Harness`]) passing its peer's packets to channel `b`, or decoding
+    /// them for `b` to encode, tick by tick, as a two-party bridge does.
+    struct PassingPair {
+        a: Harness,
+        b: ChannelCore,
+        b_fx: Effects,
+        lane: PassLane,
+    }
+
+    impl PassingPair {
+        fn new() -> PassingPair {
+            let a = Harness::new(Some(negotiated("0 101")));
+            // B's peer numbers telephone-events 96.
+            let b = ChannelCore::new(
+                ChannelId(8),
+                addr("198.51.100.1:10002"),
+                Some(negotiated_at(5000, "0 96", 96)),
+                "b".to_owned(),
+                a.now,
+            );
+            PassingPair { a, b, b_fx: Effects::default(), lane: PassLane::default() }
+        }
+
+        /// Starts or stops passing, as the clock would.
+        fn set_passing(&mut self, on: bool) {
+            let (profile_a, profile_b) = (self.a.core.pass_profile(), self.b.pass_profile());
+            assert!(profile_a.is_some() && profile_b.is_some());
+            self.a.core.set_forwarding(profile_b.filter(|_| on));
+            self.b.set_forwarding(profile_a.filter(|_| on));
+        }
+
+        /// One tick: A's peer's `packet` arrives; returns what B sends its peer.
+        fn tick(&mut self, packet: &[u8]) -> Vec<Vec<u8>> {
+            let now = self.a.now;
+            self.lane.clear();
+            assert!(self.a.core.on_rtp(packet, addr(PEER), now, Some(&mut self.lane)));
+            self.a.core.pull_input(now, &mut self.a.fx);
+            self.b.pull_input(now, &mut self.b_fx);
+            let mut sent = Vec::new();
+            if self.b.is_forwarding() {
+                self.b.forward(Some(&self.lane), |packet, to| {
+                    assert_eq!(to, addr("192.0.2.9:5000"));
+                    sent.push(packet.to_vec());
+                    true
+                });
+            } else if self.b.produce(Some(self.a.core.input()), &mut self.b_fx).is_some() {
+                sent.push(self.b.packet().to_vec());
+            }
+            self.a.now += Duration::from_millis(20);
+            sent
+        }
+    }
+
+    /// A PCMU payload that is not silent, and that no decode and encode gives back: µ-law
+    /// 0x7f is -0, which encodes as 0xff.
+    fn unmixable_payload(n: usize) -> Vec<u8> {
+        (0..160).map(|i| if i % 2 == 0 { 0x7f } else { 0x10 + ((n + i) % 0x60) as u8 }).collect()
+    }
+
+    #[test]
+    fn passing_through_keeps_one_continuous_stream_across_mode_switches() {
+        let mut pair = PassingPair::new();
+        let mut sent = Vec::new();
+        let mut modes = Vec::new();
+        for (n, passing) in [false; 10].into_iter().chain([true; 10]).chain([false; 10]).enumerate() {
+            if n == 10 || n == 20 {
+                pair.set_passing(passing);
+            }
+            let timestamp = pair.a.peer_ts;
+            pair.a.peer_ts = pair.a.peer_ts.wrapping_add(160);
+            let packet = pair.a.peer_packet(0, timestamp, &unmixable_payload(n));
+            let decoded_before = pair.a.core.codec_figures().0;
+            let out = pair.tick(&packet);
+            assert_eq!(out.len(), 1, "tick {n}");
+            if passing {
+                assert_eq!(pair.a.core.codec_figures().0, decoded_before, "nothing decoded while passing");
+            }
+            sent.extend(out);
+            modes.push(passing);
+        }
+        let headers: Vec<RtpHeader> = sent.iter().map(|packet| RtpPacket::parse(packet).unwrap().header()).collect();
+        for (n, pair) in headers.windows(2).enumerate() {
+            assert_eq!(pair[1].ssrc, pair[0].ssrc, "one source");
+            assert_eq!(pair[1].sequence, pair[0].sequence.wrapping_add(1), "sequence at {n}");
+            assert_eq!(pair[1].timestamp, pair[0].timestamp.wrapping_add(160), "timestamp at {n}");
+        }
+        let marked: Vec<usize> = headers.iter().enumerate().filter(|(_, h)| h.marker).map(|(n, _)| n).collect();
+        assert_eq!(marked, [0, 10, 20], "a talkspurt begins at each switch");
+        for (n, packet) in sent.iter().enumerate() {
+            let payload = RtpPacket::parse(packet).unwrap().payload().to_vec();
+            assert_eq!(payload == unmixable_payload(n), modes[n], "payload of tick {n} passed untouched or not");
+        }
+        assert_eq!(pair.b.codec_figures().1, 10, "packets passed");
+    }
+
+    #[test]
+    fn events_pass_with_their_payload_type_mapped_and_are_still_reported() {
+        let mut pair = PassingPair::new();
+        pair.set_passing(true);
+        let event = |end, duration| TelephoneEvent { event: 5, end, volume: 10, duration }.to_bytes();
+        let mut sent = Vec::new();
+        for (marker, end, duration) in [(true, false, 160), (false, false, 320), (false, true, 480)] {
+            let mut packet = pair.a.peer_packet(101, 9000, &event(end, duration));
+            packet[1] |= u8::from(marker) << 7;
+            sent.extend(pair.tick(&packet));
+        }
+        let headers: Vec<RtpHeader> = sent.iter().map(|packet| RtpPacket::parse(packet).unwrap().header()).collect();
+        assert!(headers.iter().all(|header| header.payload_type == 96), "{headers:?}");
+        assert_eq!(headers.iter().map(|header| header.marker).collect::<Vec<_>>(), [true, false, false]);
+        assert!(headers.iter().all(|header| header.timestamp == headers[0].timestamp), "one event, one timestamp");
+        assert_eq!(RtpPacket::parse(&sent[2]).unwrap().payload(), event(true, 480));
+        assert_eq!(
+            pair.a.events(),
+            [
+                MediaEvent::DtmfBegin { channel: ChannelId(7), digit: '5' },
+                MediaEvent::DtmfEnd { channel: ChannelId(7), digit: '5', duration: Duration::from_millis(60) },
+            ]
+        );
+    }
+
+    #[test]
+    fn anything_that_needs_the_audio_keeps_a_channel_from_passing() {
+        let mut h = Harness::new(Some(negotiated("0 101")));
+        assert!(h.core.pass_profile().is_some());
+        let ms = Duration::from_millis;
+        // Each with what lifts it; the digits end on their own.
+        let blockers = [
+            (ChannelCommand::Echo(true), Some(ChannelCommand::Echo(false))),
+            (
+                ChannelCommand::Mute { inbound: true, outbound: false },
+                Some(ChannelCommand::Mute { inbound: false, outbound: false }),
+            ),
+            (
+                ChannelCommand::Mute { inbound: false, outbound: true },
+                Some(ChannelCommand::Mute { inbound: false, outbound: false }),
+            ),
+            (ChannelCommand::StartMoh(MohPlayer::of_tracks(vec![vec![1; 160]])), Some(ChannelCommand::StopMoh)),
+            (
+                ChannelCommand::Play(Playback::new("p", vec![Source::Samples(vec![1; 1600].into())])),
+                Some(ChannelCommand::StopPlayback("p".to_owned())),
+            ),
+            (ChannelCommand::SendDtmf(DtmfRequest::new("1", ms(100), ms(100)).unwrap()), None),
+        ];
+        for (n, (blocker, lift)) in blockers.into_iter().enumerate() {
+            h.apply(blocker);
+            assert!(h.core.pass_profile().is_none(), "blocker {n}");
+            match lift {
+                Some(lift) => h.apply(lift),
+                None => (0..20).for_each(|_| drop(h.tick(&[]))),
+            }
+            assert!(h.core.pass_profile().is_some(), "after blocker {n}");
+        }
+        assert!(Harness::new(Some(negotiated("0"))).core.pass_profile().is_none(), "no telephone-event");
+        assert!(Harness::new(None).core.pass_profile().is_none(), "no codec yet");
     }
 
     #[test]

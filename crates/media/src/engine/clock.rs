@@ -2,9 +2,11 @@
 //! bridge in plain maps (no locks). Handles talk to it by command; it answers with events
 //! on each channel's own queue.
 //!
-//! Each tick: (1) apply the commands that arrived; (2) for each channel, drain its sockets,
-//! make its input frame (jitter buffer, decoder, DTMF, recorder); (3) mix each bridge;
-//! (4) for each channel, make and send its output frame and any RTCP report due. Sockets
+//! Each tick: (1) apply the commands that arrived, and decide which two-party bridges pass
+//! packets through undecoded; (2) for each channel, drain its sockets, make its input
+//! frame (jitter buffer, decoder, DTMF, recorder), or put its packets aside for its partner
+//! if it passes through; (3) mix each bridge; (4) for each channel, make and send its
+//! output frame (or its partner's packets) and any RTCP report due. Sockets
 //! are never registered with the runtime: packets wait in the kernel until the next tick,
 //! so there is one wake-up per 20 ms for all channels rather than one per packet, and the
 //! jitter buffer absorbs the up-to-20 ms this adds.
@@ -266,8 +268,11 @@ impl Shard {
     /// One tick for every channel and bridge; see the module documentation.
     fn tick(&mut self, now: std::time::Instant, wall: SystemTime) {
         let (mut received, mut sent) = (0, 0);
+        self.route_passthrough();
         for channel in self.channels.values_mut() {
-            received += channel.receive(&mut self.buf, now);
+            let lane = channel.core().bridge().and_then(|bridge| self.bridges.get_mut(&bridge));
+            let lane = lane.and_then(|bridge| bridge.lane_from(channel.id()));
+            received += channel.receive(&mut self.buf, now, lane);
             channel.core_mut().pull_input(now, &mut self.fx);
             channel.flush(&mut self.fx);
         }
@@ -283,13 +288,42 @@ impl Shard {
         }
         for channel in self.channels.values_mut() {
             let id = channel.id();
-            let bridged = channel.core().bridge().and_then(|bridge| self.bridges.get(&bridge)?.output(id));
-            sent += channel.send(bridged, now, wall, &mut self.fx);
+            let bridge = channel.core().bridge().and_then(|bridge| self.bridges.get(&bridge));
+            let (bridged, lane) = (bridge.and_then(|b| b.output(id)), bridge.and_then(|b| b.lane_to(id)));
+            sent += channel.send(bridged, lane, now, wall, &mut self.fx);
             channel.flush(&mut self.fx);
             channel.publish_stats();
         }
         self.counters.packets_received.fetch_add(received, Ordering::Relaxed);
         self.counters.packets_sent.fetch_add(sent, Ordering::Relaxed);
+    }
+
+    /// Decides, bridge by bridge, which pass packets through this tick (see
+    /// `passthrough`): a mixing bridge of two channels that match and need nothing
+    /// decoded. Members start or stop passing accordingly; a channel that stops goes back
+    /// to decoding and mixing in this very tick.
+    fn route_passthrough(&mut self) {
+        for bridge in self.bridges.values_mut() {
+            let passing = bridge.pass_candidates().and_then(|[a, b]| {
+                let profile_a = self.channels.get(&a)?.core().pass_profile()?;
+                let profile_b = self.channels.get(&b)?.core().pass_profile()?;
+                profile_a.matches(&profile_b).then_some(([a, b], [profile_a, profile_b]))
+            });
+            for stopped in bridge.set_passing(passing.map(|(pair, _)| pair)).into_iter().flatten() {
+                // Unless it has moved on to another bridge, which tells it what to do.
+                let channel = self.channels.get_mut(&stopped).filter(|c| c.core().bridge() == Some(bridge.id()));
+                if let Some(channel) = channel {
+                    channel.core_mut().set_forwarding(None);
+                }
+            }
+            if let Some(([a, b], [profile_a, profile_b])) = passing {
+                for (id, partner) in [(a, profile_b), (b, profile_a)] {
+                    if let Some(channel) = self.channels.get_mut(&id) {
+                        channel.core_mut().set_forwarding(Some(partner));
+                    }
+                }
+            }
+        }
     }
 
     /// Publishes how many channels and bridges there are.

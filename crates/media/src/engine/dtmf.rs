@@ -183,7 +183,6 @@ impl DtmfOutput {
     }
 
     /// Whether nothing is being sent or waiting to be.
-    #[cfg(test)]
     pub(crate) fn is_idle(&self) -> bool {
         self.jobs.is_empty()
     }

@@ -13,7 +13,7 @@
 //! - `negotiate`: SDP offer/answer; `channel`: one channel's state; `clock`: the task;
 //!   `stream`: our RTP/RTCP sending; `dtmf`: digits both ways; `playback`, `prompts`:
 //!   what `play` plays; `moh`: music on hold; `record`: what `record` writes; `bridge`:
-//!   what members hear.
+//!   what members hear; `passthrough`: two-party bridges passing packets undecoded.
 
 mod bridge;
 mod channel;
@@ -21,6 +21,7 @@ mod clock;
 mod dtmf;
 mod moh;
 mod negotiate;
+mod passthrough;
 mod playback;
 mod prompts;
 mod record;
@@ -35,7 +36,9 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
-pub use negotiate::{answer_sdp, negotiate, offer_sdp, NegotiateError, Negotiated, TELEPHONE_EVENT_PT};
+pub use negotiate::{
+    answer_sdp, negotiate, offer_sdp, NegotiateError, Negotiated, DEFAULT_PTIME_MS, TELEPHONE_EVENT_PT,
+};
 pub use playback::{BadPlaybackControl, PlaybackControl, SKIP};
 pub use record::{BadTerminateOn, RecordOptions, RecordingEnd, TerminateOn, RECORDING_FORMAT};
 
@@ -182,6 +185,12 @@ pub struct ChannelStats {
     pub frames_lost: u64,
     /// The interarrival jitter of the peer's stream (RFC 3550 §6.4.1).
     pub jitter: Duration,
+    /// Frames of the peer's audio decoded. It stands still while the channel's two-party
+    /// bridge passes packets through undecoded.
+    pub frames_decoded: u64,
+    /// RTP packets of the bridge partner passed on to the peer undecoded (two-party
+    /// pass-through).
+    pub packets_passed: u64,
 }
 
 /// What a channel's handle and the clock share: the figures, and whether a recording
@@ -193,6 +202,8 @@ pub(crate) struct ChannelShared {
     packets_sent: AtomicU64,
     frames_lost: AtomicU64,
     jitter_us: AtomicU64,
+    frames_decoded: AtomicU64,
+    packets_passed: AtomicU64,
 }
 
 /// The terminating side of a [`MediaEngine`](crate::relay::MediaEngine): opens channels
@@ -466,6 +477,8 @@ impl MediaChannel {
             packets_sent: shared.packets_sent.load(Ordering::Relaxed),
             frames_lost: shared.frames_lost.load(Ordering::Relaxed),
             jitter: Duration::from_micros(shared.jitter_us.load(Ordering::Relaxed)),
+            frames_decoded: shared.frames_decoded.load(Ordering::Relaxed),
+            packets_passed: shared.packets_passed.load(Ordering::Relaxed),
         }
     }
 

@@ -17,6 +17,10 @@ use crate::sdp::{Direction, SessionDescription};
 /// The payload type we offer telephone-events on, as most phones do.
 pub const TELEPHONE_EVENT_PT: u8 = 101;
 
+/// The packet time assumed when the peer gives none: RFC 3551's default for G.711, and the
+/// media clock's tick.
+pub const DEFAULT_PTIME_MS: u32 = 20;
+
 /// The encoding name of RFC 4733 events.
 const TELEPHONE_EVENT: &str = "telephone-event";
 
@@ -57,6 +61,9 @@ pub struct Negotiated {
     pub remote: Option<SocketAddr>,
     /// The direction the peer's SDP gives, from its point of view.
     pub direction: Direction,
+    /// The packet time the peer wants to receive, in milliseconds: its `a=ptime`, else
+    /// [`DEFAULT_PTIME_MS`].
+    pub ptime: u32,
 }
 
 impl Negotiated {
@@ -96,6 +103,7 @@ pub fn negotiate(sdp: &SessionDescription) -> Result<Negotiated, NegotiateError>
         telephone_event,
         remote: sdp.audio_target(),
         direction: sdp.audio_direction(),
+        ptime: sdp.audio_ptime().unwrap_or(DEFAULT_PTIME_MS),
     })
 }
 

@@ -227,6 +227,11 @@ impl PlaybackQueue {
         PlaybackQueue { player, playing: None, queued: VecDeque::new() }
     }
 
+    /// Whether a playback is playing (perhaps paused).
+    pub(crate) fn is_playing(&self) -> bool {
+        self.playing.is_some()
+    }
+
     /// Starts `playback`, or queues it behind the current one; a full queue refuses it,
     /// which its owner hears as a playback finished without starting.
     pub(crate) fn push(&mut self, playback: Playback, events: &mut Vec<MediaEvent>) {

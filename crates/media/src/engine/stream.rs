@@ -2,6 +2,10 @@
 //! numbers and timestamps, the marker bit, what we have sent, and the RTCP report due
 //! every few seconds. Packets are written into buffers kept from one tick to the next, so
 //! sending allocates nothing once they have grown to size.
+//!
+//! Packets are our own audio and events, or a bridge partner's packets passed through
+//! undecoded (see `passthrough`): either way they carry our SSRC, and sequence numbers and
+//! timestamps never go back, so the peer sees one stream whichever way it was made.
 
 use std::time::{Duration, Instant, SystemTime};
 
@@ -16,7 +20,7 @@ use crate::FRAME_SAMPLES;
 pub(crate) const REPORT_INTERVAL: Duration = Duration::from_secs(5);
 
 /// RTP timestamp units per 20 ms tick: narrowband codecs only, so far.
-const TICK_UNITS: u32 = FRAME_SAMPLES as u32;
+pub(crate) const TICK_UNITS: u32 = FRAME_SAMPLES as u32;
 
 /// The sending state of one RTP stream.
 #[derive(Debug)]
@@ -71,6 +75,11 @@ impl OutStream {
         self.timestamp
     }
 
+    /// The next packet's sequence number.
+    pub(crate) fn next_sequence(&self) -> u16 {
+        self.sequence
+    }
+
     /// Moves to the next tick; call once per tick, whatever was sent.
     pub(crate) fn advance(&mut self) {
         self.timestamp = self.timestamp.wrapping_add(TICK_UNITS);
@@ -111,7 +120,18 @@ impl OutStream {
         self.write(header)
     }
 
-    /// The last packet written by [`OutStream::audio`] or [`OutStream::event`].
+    /// A packet passed through from a bridge partner, its header already rewritten into
+    /// this stream (see `passthrough`): sent with our SSRC. Sequence numbers and this
+    /// tick's timestamp move up to it, so what we make ourselves afterwards follows on.
+    pub(crate) fn forward(&mut self, header: RtpHeader, payload: &[u8]) -> &[u8] {
+        self.payload.clear();
+        self.payload.extend_from_slice(payload);
+        self.timestamp = later_timestamp(self.timestamp, header.timestamp);
+        self.write(RtpHeader { ssrc: self.ssrc, ..header })
+    }
+
+    /// The last packet written by [`OutStream::audio`], [`OutStream::event`] or
+    /// [`OutStream::forward`].
     pub(crate) fn packet(&self) -> &[u8] {
         &self.packet
     }
@@ -155,11 +175,32 @@ impl OutStream {
             self.packet.clear();
             return &self.packet;
         }
-        self.sequence = self.sequence.wrapping_add(1);
+        // Our own packets take the next number; a partner's late one leaves it be.
+        self.sequence = later_sequence(self.sequence, header.sequence.wrapping_add(1));
         self.packets = self.packets.wrapping_add(1);
         // A payload is at most a few hundred bytes; the count wraps as RFC 3550 allows.
         self.octets = self.octets.wrapping_add(self.payload.len() as u32);
         &self.packet
+    }
+}
+
+/// The later of two sequence numbers, in RFC 3550's modular order.
+pub(crate) fn later_sequence(a: u16, b: u16) -> u16 {
+    // As i16: the signed distance from a to b, within half the number space.
+    if (b.wrapping_sub(a) as i16) > 0 {
+        b
+    } else {
+        a
+    }
+}
+
+/// The later of two RTP timestamps, in modular order.
+pub(crate) fn later_timestamp(a: u32, b: u32) -> u32 {
+    // As i32: the signed distance from a to b, within half the timestamp space.
+    if (b.wrapping_sub(a) as i32) > 0 {
+        b
+    } else {
+        a
     }
 }
 
@@ -219,6 +260,37 @@ mod tests {
         let parsed = RtpPacket::parse(stream.event(101, &packet)).unwrap().header();
         assert_eq!((parsed.payload_type, parsed.timestamp, parsed.marker), (101, 1234, false));
         assert!(RtpPacket::parse(stream.audio(0, encoder.as_mut(), &frame)).unwrap().marker());
+    }
+
+    #[test]
+    fn forwarded_packets_take_our_ssrc_and_move_the_stream_on() {
+        let mut stream = OutStream::new("x".to_owned(), Instant::now());
+        stream.sequence = 65535;
+        stream.timestamp = 1000;
+        let header = RtpHeader { marker: true, payload_type: 8, sequence: 65535, timestamp: 1000, ssrc: 0xdead };
+        let ssrc = stream.ssrc();
+        let sent = RtpPacket::parse(stream.forward(header, &[1, 2, 3])).unwrap();
+        assert_eq!(sent.header(), RtpHeader { ssrc, ..header });
+        assert_eq!(sent.payload(), [1, 2, 3]);
+        let ahead = RtpHeader { marker: false, sequence: 1, timestamp: 1480, ..header };
+        stream.forward(ahead, &[4]);
+        assert_eq!((stream.next_sequence(), stream.timestamp()), (2, 1480), "moved up to the packet");
+        let late = RtpHeader { sequence: 0, timestamp: 1320, ..ahead };
+        stream.forward(late, &[5]);
+        assert_eq!((stream.next_sequence(), stream.timestamp()), (2, 1480), "a late one moves nothing back");
+        stream.advance();
+        let own = RtpPacket::parse(stream.audio(0, g711::PCMU.encoder().as_mut(), &[0; FRAME_SAMPLES])).unwrap();
+        assert_eq!((own.sequence(), own.timestamp()), (2, 1640));
+        assert_eq!(stream.packets, 4);
+    }
+
+    #[test]
+    fn modular_order() {
+        assert_eq!(later_sequence(65535, 0), 0);
+        assert_eq!(later_sequence(0, 65535), 0);
+        assert_eq!(later_sequence(10, 20), 20);
+        assert_eq!(later_timestamp(u32::MAX - 10, 5), 5);
+        assert_eq!(later_timestamp(5, u32::MAX - 10), 5);
     }
 
     #[test]
