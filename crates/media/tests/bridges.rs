@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
+use sb_media::codec::codec_for;
 use sb_media::engine::{BridgeKind, ChannelEngine, MediaChannel, MediaEvent};
 use sb_media::relay::{MediaEngine, MediaError};
 use sb_media::sound::moh::{MohError, MohScope};
@@ -256,4 +257,49 @@ async fn two_same_codec_channels_pass_packets_undecoded_until_a_third_joins() {
     let passed_then = channel_b.stats().packets_passed;
     sleep(Duration::from_millis(100)).await;
     assert_eq!(channel_b.stats().packets_passed, passed_then, "no more passing with three");
+}
+
+#[tokio::test]
+async fn a_pcmu_and_a_pcma_channel_hear_each_other_through_transcoding() {
+    let scratch = Scratch::new();
+    let engine = engine(&scratch);
+    let channels = channels(&engine, &scratch);
+    let (ulaw_phone, ulaw) = answered(&channels, "0 101").await;
+    let (alaw_phone, alaw) = answered(&channels, "8 101").await;
+    let bridge = channels.bridge();
+    bridge.add(&ulaw);
+    bridge.add(&alaw);
+    stats_until(&engine, |stats| stats.active_bridges == 1 && stats.active_channels == 2).await;
+
+    let pcma = codec_for("PCMA").unwrap();
+    let mut talkers = Vec::new();
+    for (mut phone, channel, codec, payload_type, frequency) in
+        [(ulaw_phone, &ulaw, pcmu(), 0, 700), (alaw_phone, &alaw, pcma, 8, 1100)]
+    {
+        let to = channel.local();
+        talkers.push(tokio::spawn(async move {
+            let listener = tokio::spawn(listen(Arc::clone(&phone.socket), Duration::from_millis(2500)));
+            phone.talk_in(codec, payload_type, to, &tone(&frequency.to_string(), 100)).await;
+            decode_in(codec, payload_type, &listener.await.unwrap())
+        }));
+    }
+    let heard: Vec<Vec<i16>> = joined(talkers).await;
+    for (heard, own, other) in [(&heard[0], 700, 1100), (&heard[1], 1100, 700)] {
+        let loud: Vec<i16> = heard.chunks(160).filter(|frame| rms(frame) > 1000.0).flatten().copied().collect();
+        assert!(loud.len() >= 60 * 160, "{own} Hz phone: {} loud samples", loud.len());
+        let middle = &loud[loud.len() / 2 - 4000..loud.len() / 2 + 4000];
+        let (theirs, mine) = (level(middle, other), level(middle, own));
+        assert!(theirs > 3000.0 && mine < 300.0, "{own} Hz phone hears {other} Hz at {theirs}, itself at {mine}");
+    }
+    assert_eq!((ulaw.stats().packets_passed, alaw.stats().packets_passed), (0, 0), "no pass-through across codecs");
+    assert!(ulaw.stats().frames_decoded >= 90 && alaw.stats().frames_decoded >= 90);
+}
+
+/// The outputs of `tasks`, in order.
+async fn joined<T>(tasks: Vec<tokio::task::JoinHandle<T>>) -> Vec<T> {
+    let mut outputs = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        outputs.push(task.await.unwrap());
+    }
+    outputs
 }
