@@ -15,7 +15,8 @@
 //! - [`sound`]: ARI media URIs, the sound file library prompts are read from, and the WAV
 //!   recordings calls are written to.
 //! - [`engine`]: the terminating media engine, the PBX as a call's far end: RTP endpoints
-//!   paced by one 20 ms clock, playing, recording, DTMF and mixing bridges.
+//!   paced by one 20 ms clock, playing, music on hold, recording, DTMF, and bridges
+//!   (mixing, holding, with an announcer; two same-codec parties pass packets undecoded).
 //!
 //! The relay forwards same-codec packets untouched; the terminating side (decoding,
 //! mixing, playing, recording) is built from the sans-IO pieces here, beside the relay
