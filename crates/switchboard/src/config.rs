@@ -43,6 +43,11 @@ pub struct ServeFlags {
     /// install to /usr/share/asterisk/sounds, the default).
     #[arg(long, env = "SWITCHBOARD_SOUNDS")]
     pub sounds: Option<PathBuf>,
+    /// Folder of music-on-hold classes: one subfolder of sound files per class, and
+    /// `tenants/<tenant>/<class>/` for a tenant's own (default /usr/share/asterisk/moh,
+    /// where Debian's asterisk-moh-opsound-* install).
+    #[arg(long, env = "SWITCHBOARD_MOH")]
+    pub moh: Option<PathBuf>,
     /// Seed a demo tenant and extensions 1001-1003, printing their SIP passwords once, and
     /// answer the demo numbers (600 echo, 601 hello-world, 602 conference).
     #[arg(long, env = "SWITCHBOARD_DEMO")]
@@ -115,6 +120,7 @@ struct ApiSection {
 struct MediaSection {
     rtp_ports: Option<String>,
     sounds: Option<PathBuf>,
+    moh: Option<PathBuf>,
 }
 
 /// `[sip_auth]`: the digest realm and the bans after failed SIP authentication.
@@ -157,6 +163,8 @@ pub struct Config {
     pub demo_numbers: DemoNumbers,
     /// Folder of sound prompts.
     pub sounds: PathBuf,
+    /// Folder of music-on-hold classes.
+    pub moh: PathBuf,
     /// CORS origins (empty: CORS off).
     pub cors_origins: Vec<String>,
     /// Brute-force throttling of API authentication.
@@ -219,6 +227,9 @@ impl Config {
         let digits = numbers.iter().all(|n| !n.is_empty() && n.len() <= 10 && n.bytes().all(|b| b.is_ascii_digit()));
         anyhow::ensure!(distinct && digits, "[demo_numbers] must be three different numbers of 1 to 10 digits");
         config.sounds = flags.sounds.clone().or_else(|| file.media.sounds.clone()).unwrap_or_else(|| PathBuf::from("/usr/share/asterisk/sounds"));
+        if let Some(moh) = flags.moh.clone().or_else(|| file.media.moh.clone()) {
+            config.moh = moh;
+        }
         if let Some(names) = &file.sip_auth.algorithms {
             config.algorithms = names
                 .iter()
@@ -259,6 +270,7 @@ impl Config {
             demo: false,
             demo_numbers: DemoNumbers::default(),
             sounds: PathBuf::from("/usr/share/asterisk/sounds"),
+            moh: PathBuf::from(sb_media::engine::DEFAULT_MOH_DIR),
             cors_origins: file.api.cors_origins.clone(),
             throttle,
             realm: sip.realm.clone().unwrap_or_else(|| "switchboard".to_owned()),
@@ -309,6 +321,7 @@ mod tests {
             crm: None,
             rtp_ports: None,
             sounds: None,
+            moh: None,
             demo: false,
         };
         let config = Config::for_serve(&flags).unwrap();

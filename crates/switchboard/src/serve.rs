@@ -89,7 +89,8 @@ async fn start_sip(config: &Config, store: Store) -> Result<Pbx> {
     crate::memory::release_after_bursts(endpoint.clone());
     let (start, end) = config.rtp_ports;
     let media = MediaEngine::new(MediaConfig { bind: config.sip.ip(), ports: PortRange { start, end } })
-        .with_media_dirs(&config.sounds, config.recordings_dir());
+        .with_media_dirs(&config.sounds, config.recordings_dir())
+        .with_moh_dir(&config.moh);
     let pbx = Pbx::start(endpoint, incoming, store, media, config.pbx()).await.context("starting the call core")?;
     Ok(pbx)
 }

@@ -210,6 +210,14 @@ impl MediaEngine {
         self
     }
 
+    /// The same engine, with music-on-hold classes read from `dir` (see
+    /// [`crate::sound::moh`]). Call it before cloning the engine, as
+    /// [`MediaEngine::with_media_dirs`].
+    pub fn with_moh_dir(mut self, dir: impl Into<PathBuf>) -> MediaEngine {
+        self.channels = self.channels.with_moh_dir(dir);
+        self
+    }
+
     /// The terminating side: channels for which the PBX is the far end of the call, and
     /// the bridges that mix them.
     pub fn channels(&self) -> &ChannelEngine {
