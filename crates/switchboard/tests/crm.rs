@@ -133,6 +133,41 @@ async fn states_follow_registration_and_calls() {
 }
 
 #[tokio::test]
+async fn hold_is_forwarded_and_shows_in_the_holders_state() {
+    if !require_tool("sipp", "sip-tester") {
+        return;
+    }
+    for backend in backends() {
+        let pbx = SipPbx::start(backend, &["1001", "1002"]).await;
+        let crm = Crm::of(&pbx).await;
+        let token = pbx.server.as_ref().map(|s| s.token.clone()).unwrap_or_default();
+        let token = token.as_str();
+        let callee = phone(&pbx, "1002", "hold-callee", "uas_answer_hold.xml").await;
+        let caller = Sipp::new("hold-caller", "uac_hold.xml", pbx.sip, &pbx.ports)
+            .service("1002")
+            .key("caller", "1001")
+            .auth("1001", pbx.password("1001"))
+            .timeout(Duration::from_secs(20))
+            .spawn();
+        // The caller holds for 1.5 s: its phone is on hold, the callee's is still in a call.
+        assert_eq!(
+            crm.until_text(token, &json!({"exten": "1001"}), "Hold").await,
+            json!({"result": 16, "text": "Hold"})
+        );
+        assert_eq!(crm.post(Some(token), &json!({"exten": "1002"})).await.1, json!({"result": 1, "text": "InUse"}));
+        let back = crm.until_text(token, &json!({"exten": "1001"}), "InUse").await;
+        assert_eq!(back, json!({"result": 1, "text": "InUse"}), "taken off hold");
+        let (caller, callee) = (caller.finish().await, callee.finish().await);
+        // Each side checked the direction it was offered or answered (sendonly/recvonly,
+        // then sendrecv): both scenarios pass only if the re-INVITEs crossed intact.
+        assert!(caller.status.success() && callee.status.success(), "{}\n{}", caller.report(), callee.report());
+        assert_eq!(callee.received_requests(), ["INVITE", "ACK", "INVITE", "ACK", "INVITE", "ACK", "BYE"]);
+        pbx.assert_one_cdr("1001", "1002", "ANSWERED").await;
+        pbx.assert_no_calls_left().await;
+    }
+}
+
+#[tokio::test]
 async fn a_text_message_reaches_the_operators_phone() {
     if !require_tool("sipp", "sip-tester") {
         return;

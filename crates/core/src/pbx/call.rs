@@ -710,6 +710,14 @@ impl Call {
                 if let Some(target) = sdp.audio_target().filter(|t| !t.ip().is_unspecified()) {
                     self.relay.set_remote(legs[from].side, target);
                 }
+                // The phone that sends a hold offer is the one on hold, as Asterisk counts it.
+                if matches!(method, Method::Invite | Method::Update) {
+                    let line = match legs[from].side {
+                        Side::A => &self.lines[0],
+                        Side::B => &self.lines[1],
+                    };
+                    line.set_held(sdp.is_hold());
+                }
                 let peer = legs[to].peer;
                 let rewritten = self.sdp_towards(legs[to].side, &peer, &sdp);
                 body = Some(("application/sdp".to_owned(), bytes::Bytes::from(rewritten)));
