@@ -6,12 +6,14 @@
 //! - [`registrar`], [`access`], [`directory`]: who is where, who may do what, and what the
 //!   store says about each extension (through a [`config_cache`]).
 //! - [`cdr`], [`metrics`], [`throttle`]: call records, figures for `/metrics`, bans.
+//! - [`events`]: the bus every channel event is published on once (webhooks, later ARI).
 
 pub mod access;
 pub mod cdr;
 pub mod config_cache;
 pub mod devicestate;
 pub mod directory;
+pub mod events;
 pub mod metrics;
 pub mod pbx;
 pub mod provisioning;

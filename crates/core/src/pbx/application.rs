@@ -9,6 +9,7 @@ use super::Shared;
 use crate::cdr::Disposition;
 use crate::devicestate::ChannelState;
 use crate::directory::ExtensionEntry;
+use crate::events::ChannelState;
 use crate::metrics::Live;
 use sb_media::engine::{MediaBridge, MediaChannel, MediaEvent};
 use sb_media::relay::MediaError;
@@ -162,6 +163,8 @@ pub(super) async fn run(
         tracing::debug!(error = %e, "could not answer");
     }
     record.answer = Some(time::OffsetDateTime::now_utc());
+    record.publish_caller_state(ChannelState::Up);
+    record.publish_application();
     shared.metrics.calls_answered.fetch_add(1, Ordering::Relaxed);
     let _dialog = Live::new(&shared.metrics, |m| &m.dialogs);
     let _line = shared.devices.open(Some(&caller.number), &record.channel, ChannelState::Up);

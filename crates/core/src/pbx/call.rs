@@ -15,6 +15,7 @@ use crate::access::Access;
 use crate::cdr::{CallRecord, Disposition};
 use crate::devicestate::{ChannelGuard, ChannelState};
 use crate::directory::ExtensionEntry;
+use crate::events::{CallEvents, ChannelEventKind, ChannelState, EventBus};
 use crate::metrics::Live;
 use crate::registrar::Binding;
 use sb_media::relay::{Relay, Side};
@@ -89,14 +90,22 @@ pub(super) struct Record {
     pub(super) lastdata: String,
     start: OffsetDateTime,
     pub(super) answer: Option<OffsetDateTime>,
+    /// The call's events on the bus, numbered in the order the call makes them.
+    events: CallEvents,
+    caller_state: ChannelState,
+    /// The callee's channel state, once that channel exists.
+    callee_state: Option<ChannelState>,
 }
 
 impl Record {
-    fn new(caller: &ExtensionEntry, dialled: &str) -> Record {
+    fn new(caller: &ExtensionEntry, dialled: &str, bus: &EventBus) -> Record {
         let start = OffsetDateTime::now_utc();
         let channel = channel_name(&caller.number);
-        Record {
-            uniqueid: format!("{}.{}", start.unix_timestamp(), CALLS.fetch_add(1, Ordering::Relaxed)),
+        let uniqueid = format!("{}.{}", start.unix_timestamp(), CALLS.fetch_add(1, Ordering::Relaxed));
+        let name = caller.display.as_deref().unwrap_or_default();
+        let events = CallEvents::new(bus.clone(), &uniqueid, &caller.tenant, &caller.number, name, dialled);
+        let mut record = Record {
+            uniqueid,
             tenant: caller.tenant.clone(),
             clid: format!("\"{}\" <{}>", caller.display.clone().unwrap_or_else(|| caller.number.clone()), caller.number),
             src: caller.number.clone(),
@@ -107,6 +116,41 @@ impl Record {
             lastdata: String::new(),
             start,
             answer: None,
+            events,
+            caller_state: ChannelState::Ring,
+            callee_state: None,
+        };
+        let channel = record.channel.clone();
+        record.events.publish(&channel, ChannelState::Ring, ChannelEventKind::Created);
+        record
+    }
+
+    /// Publishes that the caller's channel entered `lastapp` (Asterisk's `Newexten`).
+    pub(super) fn publish_application(&mut self) {
+        let kind = ChannelEventKind::Dialplan { app: self.lastapp.to_owned(), data: self.lastdata.clone() };
+        self.events.publish(&self.channel, self.caller_state, kind);
+    }
+
+    /// Publishes the caller's channel's new state.
+    pub(super) fn publish_caller_state(&mut self, state: ChannelState) {
+        self.caller_state = state;
+        self.events.publish(&self.channel, state, ChannelEventKind::StateChanged);
+    }
+
+    /// Publishes the callee's channel: made (`Down`) the first time, then its new states.
+    fn publish_callee_state(&mut self, state: ChannelState) {
+        let kind = if self.callee_state.is_some() { ChannelEventKind::StateChanged } else { ChannelEventKind::Created };
+        self.callee_state = Some(state);
+        self.events.publish(&self.dstchannel, state, kind);
+    }
+
+    /// Publishes the hang-up of every channel of the call, the one that hung up first.
+    fn publish_hangups(&mut self, cause: u16, hangup_source: &str) {
+        let callee = self.callee_state.map(|state| (self.dstchannel.clone(), state));
+        let caller = Some((self.channel.clone(), self.caller_state));
+        let order = if hangup_source == self.dstchannel { [callee, caller] } else { [caller, callee] };
+        for (name, state) in order.into_iter().flatten() {
+            self.events.publish(&name, state, ChannelEventKind::HungUp { cause });
         }
     }
 
@@ -131,7 +175,8 @@ impl Record {
         self.finish(shared, disposition, cause, &channel).await;
     }
 
-    pub(super) async fn finish(self, shared: &Shared, disposition: Disposition, cause: u16, hangup_source: &str) {
+    pub(super) async fn finish(mut self, shared: &Shared, disposition: Disposition, cause: u16, hangup_source: &str) {
+        self.publish_hangups(cause, hangup_source);
         let record = CallRecord {
             linkedid: self.uniqueid.clone(),
             uniqueid: self.uniqueid,
@@ -205,7 +250,7 @@ pub(super) async fn start(shared: Arc<Shared>, incoming: ServerRequest) {
     };
     shared.metrics.calls_total.fetch_add(1, Ordering::Relaxed);
     let dialled = incoming.request.uri.user().map(|u| String::from_utf8_lossy(u).into_owned()).unwrap_or_default();
-    let mut record = Record::new(&caller, &dialled);
+    let mut record = Record::new(&caller, &dialled, &shared.events);
     let body = String::from_utf8_lossy(incoming.request.body()).into_owned();
     // Offerless INVITEs (the offer in the ACK) are not relayed yet: every phone we target
     // offers in the INVITE, and 488 tells the rest plainly.
@@ -232,6 +277,7 @@ pub(super) async fn start(shared: Arc<Shared>, incoming: ServerRequest) {
     record.dstchannel = channel_name(&callee.number);
     let ring = shared.directory.ring_timeout(&callee.number).await;
     record.lastdata = format!("PJSIP/{},{}", callee.number, ring.as_secs());
+    record.publish_application();
     let contacts = shared.registrar.contacts(&callee.number);
     if contacts.is_empty() {
         answer(&shared, &incoming, 480, "Temporarily Unavailable").await;
@@ -463,6 +509,7 @@ impl Call {
             let channel = self.record.dstchannel.clone();
             return self.end(Disposition::NoAnswer, 20, &channel).await;
         }
+        self.record.publish_callee_state(ChannelState::Down);
         match self.ring(ring).await {
             Ringing::Answered(winner, response) => self.answered(winner, *response).await,
             Ringing::Failed { disposition, cause, source } => {
@@ -504,6 +551,7 @@ impl Call {
                             } else if status == 180 && !told_ringing {
                                 told_ringing = true;
                                 self.reply_a(180, "Ringing", None).await;
+                                self.record.publish_callee_state(ChannelState::Ringing);
                             }
                         }
                         ClientEvent::Timeout | ClientEvent::TransportError => {
@@ -616,6 +664,8 @@ impl Call {
             line.set_state(ChannelState::Up);
         }
         self.record.answer = Some(OffsetDateTime::now_utc());
+        self.record.publish_callee_state(ChannelState::Up);
+        self.record.publish_caller_state(ChannelState::Up);
         self.shared.metrics.calls_answered.fetch_add(1, Ordering::Relaxed);
         let a_contact = self.contact_for(&a_peer, &self.record.dst);
         let a_dialog = match Dialog::as_uas(&self.a.request, &self.a_tag, &a_contact) {

@@ -17,6 +17,7 @@ mod status;
 use crate::access::SipAccess;
 use crate::devicestate::DeviceStates;
 use crate::directory::Directory;
+use crate::events::EventBus;
 use crate::metrics::{CallMetrics, Exposition};
 use crate::registrar::{RegisterPolicy, Registrar};
 use crate::throttle::{Throttle, ThrottlePolicy};
@@ -45,13 +46,15 @@ pub struct PbxConfig {
     pub throttle: ThrottlePolicy,
     /// The numbers the PBX answers itself.
     pub applications: Applications,
+    /// Where the calls' channel events are published.
+    pub events: EventBus,
 }
 
 impl Default for PbxConfig {
     fn default() -> Self {
         // MD5 alone by default, as Asterisk: baresip 1.0 (Debian 12) gives up on a
         // SHA-256 challenge, and SIPp answers only the first one. SHA-256 is opt-in.
-        PbxConfig { realm: "switchboard".into(), algorithms: vec![Algorithm::Md5], register: RegisterPolicy::default(), throttle: ThrottlePolicy::default(), applications: Applications::none() }
+        PbxConfig { realm: "switchboard".into(), algorithms: vec![Algorithm::Md5], register: RegisterPolicy::default(), throttle: ThrottlePolicy::default(), applications: Applications::none(), events: EventBus::new() }
     }
 }
 
@@ -72,6 +75,8 @@ pub(crate) struct Shared {
     pub devices: Arc<DeviceStates>,
     /// Live calls by the Call-ID of each of their dialogs (the caller's and ours).
     pub calls: Mutex<HashMap<String, mpsc::Sender<call::CallInput>>>,
+    /// Where channel events are published.
+    pub events: EventBus,
 }
 
 impl Shared {
@@ -109,10 +114,16 @@ impl Pbx {
             rooms: application::Rooms::default(),
             devices: Arc::new(DeviceStates::default()),
             calls: Mutex::new(HashMap::new()),
+            events: config.events,
         });
         tokio::spawn(dispatch::run(Arc::clone(&shared), incoming));
         tokio::spawn(expire_registrations(Arc::downgrade(&shared)));
         Ok(Pbx { shared })
+    }
+
+    /// The bus the calls publish their channel events on.
+    pub fn events(&self) -> &EventBus {
+        &self.shared.events
     }
 
     /// Calls in progress.
