@@ -13,6 +13,7 @@ mod keys;
 mod migrate;
 mod registrations;
 pub mod rows;
+pub mod webhooks;
 
 pub use audit::{AuditEntry, AuditQuery};
 pub use backend::Backend;
@@ -21,6 +22,9 @@ pub use error::{Error, Result};
 pub use keys::{ApiKeyRecord, NewApiKey};
 pub use registrations::StoredBinding;
 pub use rows::{Column, ColumnType, Filter, Page, Record, Value};
+pub use webhooks::{
+    AttemptOutcome, AttemptRecord, DeliveryQuery, DeliveryRow, DeliveryState, DueDelivery, NewDelivery, WebhookTarget,
+};
 
 use sqlx::any::{AnyPoolOptions, AnyConnectOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};

@@ -234,7 +234,14 @@ impl Provisioning {
         }
         let before = read_back(&mut tx, r, &existing).await?;
         // Child rows (slots, lists, runtime settings, CoS links) go by the schema's
-        // ON DELETE CASCADE, in the same transaction.
+        // ON DELETE CASCADE, in the same transaction. A serial item's children name it by
+        // its id as text, which no foreign key can check: those are deleted here.
+        if let KeySpec::Serial { .. } = r.key {
+            let parent = [("parent", Value::from(key.as_str()))];
+            for table in r.slots.iter().map(|g| g.table).chain(r.lists.iter().map(|l| l.table)) {
+                rows::delete(&mut tx, table, &parent).await?;
+            }
+        }
         rows::delete(&mut tx, r.table, &[key_filter(r, &key)?]).await?;
         if r.routable.is_some() {
             rows::delete(&mut tx, "directory", &[("name", Value::from(key.as_str()))]).await?;

@@ -67,6 +67,9 @@ pub enum Generator {
     Password(usize),
     /// Decimal digits of this length.
     Pin(usize),
+    /// Lowercase hex of this many random bytes: a key for machines (e.g. an HMAC key), which
+    /// the installation's password length (`PWDLEN`) does not shorten.
+    Token(usize),
 }
 
 /// Who may read and write a field.

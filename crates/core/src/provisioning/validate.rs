@@ -336,6 +336,7 @@ fn complete_create(resource: &Resource, creator: &Creator, policy: SecretPolicy,
                 let secret = match generator {
                     super::model::Generator::Password(len) => secrets::password(policy.password_len.unwrap_or(len)),
                     super::model::Generator::Pin(len) => secrets::pin(len),
+                    super::model::Generator::Token(bytes) => secrets::hex_token(bytes),
                 };
                 draft.generated.push((field.name, secret.clone()));
                 Value::Text(secret)

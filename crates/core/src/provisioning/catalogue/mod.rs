@@ -10,10 +10,12 @@ mod sysglobals;
 mod tenants;
 mod timers;
 mod trunks;
+mod webhooks;
 
 use super::model::Resource;
 
 pub use sysglobals::SYSGLOBALS;
+pub use webhooks::WEBHOOK_EVENTS;
 
 /// Dial patterns as SARK's dialplan fields hold them (Asterisk `_X.` style, space separated).
 pub(crate) const DIAL_PATTERNS: &str = r"^[\sA-Za-z0-9_+*#.\[\]\-!]*$";
@@ -42,6 +44,7 @@ pub static RESOURCES: &[&Resource] = &[
     &cos::COS_RULES,
     &apps::CUSTOM_APPS,
     &apps::TEMPLATES,
+    &webhooks::WEBHOOKS,
 ];
 
 /// Finds a resource by its URL name.
