@@ -10,6 +10,7 @@ mod greetings;
 mod openapi;
 mod resources;
 mod special;
+mod webhooks;
 
 pub use auth::{hash_secret, require_key, ApiKey, Authenticator};
 pub use error::ApiError;
@@ -50,6 +51,7 @@ pub fn router(state: ApiState, options: &ApiOptions) -> Router {
     let protected = resources::routes()
         .merge(special::routes())
         .merge(greetings::routes())
+        .merge(webhooks::routes())
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::require_key));
     let router = Router::new()
         .merge(openapi::routes())

@@ -259,6 +259,7 @@ fn add_special(paths: &mut Map<String, Value>, schemas: &mut Map<String, Value>)
                 "responses": with(errors(&[]), "200", "Entries", Some(json!({"type": "array", "items": {"type": "object"}})))},
     }));
     add_logs(paths, schemas);
+    add_webhook_deliveries(paths, schemas);
     for kind in ["cosopens", "coscloses"] {
         let tag = [kind];
         paths.insert(format!("/{kind}"), json!({
@@ -335,6 +336,43 @@ fn add_logs(paths: &mut Map<String, Value>, schemas: &mut Map<String, Value>) {
                         "schema": {"type": "integer", "minimum": 1, "maximum": crate::special::MAX_CDRS}}],
         "get": {"tags": tag, "summary": summary, "operationId": "list_cdrs_limited",
                 "responses": with(errors(&[("422", &bad_limit)]), "200", "Call detail records", Some(list))},
+    }));
+}
+
+fn add_webhook_deliveries(paths: &mut Map<String, Value>, schemas: &mut Map<String, Value>) {
+    let text = json!({"type": "string"});
+    let optional_text = json!({"type": "string", "nullable": true});
+    let int = json!({"type": "integer"});
+    schemas.insert("WebhookDelivery".into(), json!({
+        "type": "object",
+        "description": "One event for one webhook in the outbox. Times are RFC 3339 UTC with milliseconds.",
+        "properties": {
+            "id": int, "event_id": {"type": "string", "description": "The event's id, as the receiver gets it"},
+            "webhook": {"type": "integer", "description": "The webhook's id"}, "cluster": text,
+            "event": {"type": "string", "enum": sb_core::provisioning::catalogue::WEBHOOK_EVENTS},
+            "linkedid": {"type": "string", "description": "The call (its CDR uniqueid)"},
+            "seq": {"type": "integer", "description": "The event's place in the call"},
+            "state": {"type": "string", "enum": ["pending", "delivered", "dead"]},
+            "attempts": int, "created_at": text,
+            "next_attempt_at": {"type": "string", "nullable": true, "description": "When a pending delivery is tried next"},
+            "last_attempt_at": optional_text, "last_status": {"type": "integer", "nullable": true},
+            "last_error": optional_text, "delivered_at": optional_text,
+            "payload": {"type": "object", "description": "The JSON body POSTed"},
+        },
+    }));
+    let limits =
+        format!("limit from 1 to {}, default {}", crate::webhooks::MAX_DELIVERIES, crate::webhooks::DEFAULT_DELIVERIES);
+    paths.insert("/webhooks/deliveries".into(), json!({
+        "get": {"tags": ["webhooks"], "summary": "The webhook outbox, newest first (a tenant-scoped key sees its tenant's only)",
+                "operationId": "list_webhook_deliveries", "description": format!("Query parameters: {limits}; other parameters are refused."),
+                "parameters": [
+                    {"name": "webhook", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+                    {"name": "state", "in": "query", "schema": {"type": "string", "enum": ["pending", "delivered", "dead"]}},
+                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": crate::webhooks::MAX_DELIVERIES}},
+                    {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+                    {"name": "cluster", "in": "query", "schema": {"type": "string"}}],
+                "responses": with(errors(&[("422", "A bad or unknown query parameter")]), "200", "Deliveries",
+                                  Some(json!({"type": "array", "items": {"$ref": "#/components/schemas/WebhookDelivery"}})))},
     }));
 }
 
