@@ -52,6 +52,9 @@ pub struct ServeFlags {
     /// answer the demo numbers (600 echo, 601 hello-world, 602 conference).
     #[arg(long, env = "SWITCHBOARD_DEMO")]
     pub demo: bool,
+    /// Allow webhooks to loopback and private addresses (refused by default: SSRF guard).
+    #[arg(long, env = "SWITCHBOARD_WEBHOOKS_ALLOW_PRIVATE")]
+    pub webhooks_allow_private: bool,
 }
 
 /// The configuration file's shape; every key is optional.
@@ -75,6 +78,8 @@ struct FileConfig {
     demo_numbers: DemoNumbers,
     #[serde(default)]
     crm: CrmSection,
+    #[serde(default)]
+    webhooks: WebhooksSection,
 }
 
 /// `[crm]`: the CRM bridge's listener and credentials.
@@ -87,6 +92,52 @@ struct CrmSection {
     /// salara's mode: loopback clients need no credentials (only with a loopback listener).
     #[serde(default)]
     anonymous_loopback: bool,
+}
+
+/// `[webhooks]`: where webhooks may go, their timeouts and their retry schedule.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WebhooksSection {
+    allow_private: Option<bool>,
+    connect_timeout_secs: Option<u64>,
+    timeout_secs: Option<u64>,
+    retry_first_ms: Option<u64>,
+    retry_max_secs: Option<u64>,
+    give_up_after_secs: Option<u64>,
+    concurrency: Option<usize>,
+}
+
+impl WebhooksSection {
+    /// The delivery settings, defaults for what the file leaves out.
+    fn resolve(&self, allow_private_flag: bool) -> Result<sb_crm::webhooks::WebhookConfig> {
+        let defaults = sb_crm::webhooks::WebhookConfig::default();
+        let secs = |value: Option<u64>, default: Duration| value.map_or(default, Duration::from_secs);
+        let config = sb_crm::webhooks::WebhookConfig {
+            addresses: sb_crm::webhooks::address_policy::AddressPolicy {
+                allow_private: allow_private_flag || self.allow_private.unwrap_or(false),
+            },
+            retry: sb_crm::webhooks::retry::RetryPolicy {
+                first: self.retry_first_ms.map_or(defaults.retry.first, Duration::from_millis),
+                max: secs(self.retry_max_secs, defaults.retry.max),
+                give_up_after: secs(self.give_up_after_secs, defaults.retry.give_up_after),
+            },
+            connect_timeout: secs(self.connect_timeout_secs, defaults.connect_timeout),
+            timeout: secs(self.timeout_secs, defaults.timeout),
+            concurrency: self.concurrency.unwrap_or(defaults.concurrency),
+        };
+        let r = &config.retry;
+        anyhow::ensure!(
+            !r.first.is_zero() && r.first <= r.max,
+            "[webhooks] retry_first_ms must be above 0 and at most retry_max_secs"
+        );
+        anyhow::ensure!(!r.give_up_after.is_zero(), "[webhooks] give_up_after_secs must be above 0");
+        anyhow::ensure!(
+            !config.connect_timeout.is_zero() && config.connect_timeout <= config.timeout,
+            "[webhooks] connect_timeout_secs must be above 0 and at most timeout_secs"
+        );
+        anyhow::ensure!((1..=1024).contains(&config.concurrency), "[webhooks] concurrency must be from 1 to 1024");
+        Ok(config)
+    }
 }
 
 /// `[demo_numbers]`: the numbers of the demo applications (with `demo`).
@@ -177,6 +228,8 @@ pub struct Config {
     pub rtp_ports: (u16, u16),
     /// Bans after failed SIP authentication.
     pub sip_throttle: sb_api::ThrottlePolicy,
+    /// How call-event webhooks are delivered.
+    pub webhooks: sb_crm::webhooks::WebhookConfig,
 }
 
 /// Parses `START-END` (inclusive, START below END, at least two ports).
@@ -241,6 +294,7 @@ impl Config {
         anyhow::ensure!(realm_ok, "[sip_auth] realm must be printable ASCII without quotes or backslashes");
         let file_ports = file.media.rtp_ports.as_deref().map(parse_port_range).transpose().map_err(anyhow::Error::msg)?;
         config.rtp_ports = flags.rtp_ports.or(file_ports).unwrap_or((10000, 20000));
+        config.webhooks = file.webhooks.resolve(flags.webhooks_allow_private)?;
         Ok(config)
     }
 
@@ -277,6 +331,7 @@ impl Config {
             algorithms: sb_core::pbx::PbxConfig::default().algorithms,
             rtp_ports: (10000, 20000),
             sip_throttle,
+            webhooks: sb_crm::webhooks::WebhookConfig::default(),
         }
     }
 
@@ -323,6 +378,7 @@ mod tests {
             sounds: None,
             moh: None,
             demo: false,
+            webhooks_allow_private: false,
         };
         let config = Config::for_serve(&flags).unwrap();
         assert_eq!(config.data, PathBuf::from("/tmp/elsewhere"), "flag beats file");
@@ -335,6 +391,32 @@ mod tests {
         assert_eq!(config.realm, "switchboard");
         assert_eq!(config.crm, "127.0.0.1:5058".parse().unwrap());
         assert!(!config.crm_options.anonymous_loopback, "credentials required unless the file says otherwise");
+        let webhooks = &config.webhooks;
+        assert!(!webhooks.addresses.allow_private, "private targets are refused unless allowed");
+        assert_eq!((webhooks.retry.first, webhooks.retry.max), (Duration::from_secs(1), Duration::from_secs(60)));
+        assert_eq!(webhooks.retry.give_up_after, Duration::from_secs(86_400));
+        assert_eq!((webhooks.connect_timeout, webhooks.timeout), (Duration::from_secs(5), Duration::from_secs(10)));
+    }
+
+    #[test]
+    fn the_webhooks_section_is_checked_and_the_flag_allows_private_targets() {
+        let section = |text: &str| toml::from_str::<FileConfig>(text).expect("parses").webhooks;
+        let tuned =
+            section("[webhooks]\nretry_first_ms = 200\nretry_max_secs = 2\ntimeout_secs = 3\nconnect_timeout_secs = 1");
+        let config = tuned.resolve(false).expect("valid");
+        assert_eq!((config.retry.first, config.retry.max), (Duration::from_millis(200), Duration::from_secs(2)));
+        assert!(tuned.resolve(true).expect("valid").addresses.allow_private);
+        assert!(section("[webhooks]\nallow_private = true").resolve(false).expect("valid").addresses.allow_private);
+        for bad in [
+            "retry_first_ms = 0",
+            "retry_first_ms = 5000\nretry_max_secs = 1",
+            "timeout_secs = 1\nconnect_timeout_secs = 2",
+            "concurrency = 0",
+            "give_up_after_secs = 0",
+        ] {
+            assert!(section(&format!("[webhooks]\n{bad}")).resolve(false).is_err(), "{bad}");
+        }
+        assert!(toml::from_str::<FileConfig>("[webhooks]\nurl = \"x\"").is_err(), "unknown keys are refused");
     }
 
     #[test]

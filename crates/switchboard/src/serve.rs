@@ -1,5 +1,7 @@
 //! `switchboard serve`: opens the store, seeds what is missing, starts the SIP side
-//! (transports, endpoint, media relay, call core) and serves HTTP until SIGINT or SIGTERM.
+//! (transports, endpoint, media relay, call core) and the webhooks, and serves HTTP until
+//! SIGINT or SIGTERM; then the webhooks finish what is in flight and write every event
+//! published so far to their outbox before the store closes.
 
 use crate::config::Config;
 use crate::seed;
@@ -9,8 +11,10 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use sb_api::{ApiOptions, ApiState, Authenticator, Throttle};
+use sb_core::events::EventBus;
 use sb_core::pbx::Pbx;
 use sb_core::provisioning::Provisioning;
+use sb_crm::webhooks::Webhooks;
 use sb_media::relay::{MediaConfig, MediaEngine, PortRange};
 use sb_sip::endpoint::{Endpoint, EndpointConfig};
 use sb_sip::transport::{TransportConfig, Transports};
@@ -33,7 +37,10 @@ pub async fn run(config: Config) -> Result<()> {
         seed::seed_demo(&provisioning).await?;
     }
 
-    let pbx = start_sip(&config, store.clone()).await?;
+    // Webhooks subscribe before the first call can publish anything.
+    let events = EventBus::new();
+    let webhooks = Arc::new(Webhooks::start(store.clone(), &events, config.webhooks)?);
+    let pbx = start_sip(&config, store.clone(), events).await?;
 
     let auth = Arc::new(Authenticator::new(store.clone(), admin_token.as_deref(), Throttle::new(config.throttle)));
     let crm = start_crm(&config, pbx.clone(), Arc::clone(&auth)).await?;
@@ -42,7 +49,7 @@ pub async fn run(config: Config) -> Result<()> {
     let metrics = Router::new()
         .route("/metrics", get(metrics))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), sb_api::require_key))
-        .with_state(pbx.clone());
+        .with_state(Figures { pbx: pbx.clone(), webhooks: Arc::clone(&webhooks) });
     let app = Router::new()
         .route("/healthz", get(healthz).with_state(store.clone()))
         .merge(metrics)
@@ -58,6 +65,7 @@ pub async fn run(config: Config) -> Result<()> {
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     crm.abort();
+    webhooks.shutdown().await;
     store.close().await;
     tracing::info!("stopped");
     Ok(())
@@ -78,7 +86,7 @@ async fn start_crm(config: &Config, pbx: Pbx, auth: Arc<Authenticator>) -> Resul
 }
 
 /// Binds SIP on UDP and TCP, and starts the endpoint, the media relay and the call core.
-async fn start_sip(config: &Config, store: Store) -> Result<Pbx> {
+async fn start_sip(config: &Config, store: Store, events: EventBus) -> Result<Pbx> {
     let transport = TransportConfig { listen: vec![config.sip], ..TransportConfig::default() };
     let (transports, received) = Transports::bind(transport).await.with_context(|| format!("binding SIP to {}", config.sip))?;
     for addr in transports.local_addrs() {
@@ -91,13 +99,23 @@ async fn start_sip(config: &Config, store: Store) -> Result<Pbx> {
     let media = MediaEngine::new(MediaConfig { bind: config.sip.ip(), ports: PortRange { start, end } })
         .with_media_dirs(&config.sounds, config.recordings_dir())
         .with_moh_dir(&config.moh);
-    let pbx = Pbx::start(endpoint, incoming, store, media, config.pbx()).await.context("starting the call core")?;
+    let pbx_config = sb_core::pbx::PbxConfig { events, ..config.pbx() };
+    let pbx = Pbx::start(endpoint, incoming, store, media, pbx_config).await.context("starting the call core")?;
     Ok(pbx)
 }
 
+/// What `/metrics` reports on.
+#[derive(Clone)]
+struct Figures {
+    pbx: Pbx,
+    webhooks: Arc<Webhooks>,
+}
+
 /// Prometheus text exposition of every figure the node has.
-async fn metrics(State(pbx): State<Pbx>) -> impl axum::response::IntoResponse {
-    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], pbx.metrics_text())
+async fn metrics(State(figures): State<Figures>) -> impl axum::response::IntoResponse {
+    let mut text = figures.pbx.metrics_text();
+    text.push_str(&figures.webhooks.metrics_text().await);
+    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
 }
 
 async fn healthz(State(store): State<Store>) -> (StatusCode, Json<serde_json::Value>) {
