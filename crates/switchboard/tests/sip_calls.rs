@@ -12,38 +12,9 @@ mod common;
 
 use common::backends;
 use common::sipp::{
-    count_matching, pcap_rtp_payloads, require_tool, RtpSink, SipPbx, Sipp, SippProcess, SippRun, G711A_PCAP,
+    callee, caller, count_matching, pcap_rtp_payloads, require_tool, RtpSink, SipPbx, SippRun, G711A_PCAP,
 };
 use std::time::Duration;
-
-/// Registers `ext` from a fresh port and starts the callee `scenario` on that same port, so
-/// the PBX's INVITE for `ext` reaches it. `args`: more sipp arguments (e.g. `-rtp_echo`).
-async fn callee(pbx: &SipPbx, ext: &str, label: &str, scenario: &str, args: &[&str]) -> (Sipp, SippProcess) {
-    let mut uas = Sipp::new(label, scenario, pbx.sip, &pbx.ports).timeout(Duration::from_secs(20));
-    for arg in args {
-        uas = uas.arg(arg);
-    }
-    let register = Sipp::new(&format!("{label}-register"), "register.xml", pbx.sip, &pbx.ports)
-        .local_port(uas.sip_port())
-        .service(ext)
-        .auth(ext, pbx.password(ext))
-        .timeout(Duration::from_secs(10))
-        .run()
-        .await;
-    register.assert_ok();
-    let mut process = uas.spawn();
-    process.ready().await;
-    (uas, process)
-}
-
-/// A caller `from` dialling `to` with `scenario`.
-fn caller(pbx: &SipPbx, from: &str, to: &str, label: &str, scenario: &str) -> Sipp {
-    Sipp::new(label, scenario, pbx.sip, &pbx.ports)
-        .service(to)
-        .key("caller", from)
-        .auth(from, pbx.password(from))
-        .timeout(Duration::from_secs(20))
-}
 
 /// The caller's first INVITE must be challenged with 407 and a digest `Proxy-Authenticate`
 /// in realm "switchboard" (the anchor Asterisk answers 401: not checked there).

@@ -337,6 +337,35 @@ impl SipPbx {
     }
 }
 
+/// Registers `ext` from a fresh port and starts the callee `scenario` on that same port, so
+/// the PBX's INVITE for `ext` reaches it. `args`: more sipp arguments (e.g. `-rtp_echo`).
+pub async fn callee(pbx: &SipPbx, ext: &str, label: &str, scenario: &str, args: &[&str]) -> (Sipp, SippProcess) {
+    let mut uas = Sipp::new(label, scenario, pbx.sip, &pbx.ports).timeout(Duration::from_secs(20));
+    for arg in args {
+        uas = uas.arg(arg);
+    }
+    let register = Sipp::new(&format!("{label}-register"), "register.xml", pbx.sip, &pbx.ports)
+        .local_port(uas.sip_port())
+        .service(ext)
+        .auth(ext, pbx.password(ext))
+        .timeout(Duration::from_secs(10))
+        .run()
+        .await;
+    register.assert_ok();
+    let mut process = uas.spawn();
+    process.ready().await;
+    (uas, process)
+}
+
+/// A caller `from` dialling `to` with `scenario`.
+pub fn caller(pbx: &SipPbx, from: &str, to: &str, label: &str, scenario: &str) -> Sipp {
+    Sipp::new(label, scenario, pbx.sip, &pbx.ports)
+        .service(to)
+        .key("caller", from)
+        .auth(from, pbx.password(from))
+        .timeout(Duration::from_secs(20))
+}
+
 /// The samples of metric `name` in a Prometheus text exposition, in order: each one's
 /// labels (`digit="1"`, empty without labels) and value (an optional timestamp after it is
 /// ignored; label values may hold spaces).
