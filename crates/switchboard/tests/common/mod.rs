@@ -55,6 +55,7 @@ pub const RESOURCES: &[&str] = &[
     "cosrules",
     "customapps",
     "templates",
+    "webhooks",
 ];
 
 /// The environment variable naming the PostgreSQL superuser URL.
