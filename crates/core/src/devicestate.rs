@@ -7,44 +7,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
-/// A channel's state, numbered as Asterisk's `ast_channel_state` (what salara reports).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ChannelState {
-    /// Not yet doing anything.
-    Down,
-    /// The caller's side: the line is up, the far end is being rung.
-    Ring,
-    /// The callee's side: the phone is ringing.
-    Ringing,
-    /// Answered.
-    Up,
-    /// The far end is busy.
-    Busy,
-}
-
-impl ChannelState {
-    /// Asterisk's number for the state.
-    pub fn code(self) -> i32 {
-        match self {
-            ChannelState::Down => 0,
-            ChannelState::Ring => 4,
-            ChannelState::Ringing => 5,
-            ChannelState::Up => 6,
-            ChannelState::Busy => 7,
-        }
-    }
-
-    /// Asterisk's name for the state, in salara's capitals.
-    pub fn name(self) -> &'static str {
-        match self {
-            ChannelState::Down => "DOWN",
-            ChannelState::Ring => "RING",
-            ChannelState::Ringing => "RINGING",
-            ChannelState::Up => "UP",
-            ChannelState::Busy => "BUSY",
-        }
-    }
-}
+use crate::events::ChannelState;
 
 /// An extension's state, as Asterisk's `ast_extension_state` combines its devices'.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -275,7 +238,7 @@ mod tests {
     fn codes_and_texts_are_asterisks() {
         assert_eq!((ExtensionState::InUseRinging.code(), ExtensionState::InUseRinging.text()), (9, "InUse&Ringing"));
         assert_eq!((ExtensionState::Unavailable.code(), ExtensionState::Unavailable.text()), (4, "Unavailable"));
-        assert_eq!((ChannelState::Up.code(), ChannelState::Up.name()), (6, "UP"));
-        assert_eq!((ChannelState::Ringing.code(), ChannelState::Ringing.name()), (5, "RINGING"));
+        assert_eq!((ChannelState::Up.code(), ChannelState::Up.as_upper()), (6, "UP"));
+        assert_eq!((ChannelState::Ringing.code(), ChannelState::Ringing.as_upper()), (5, "RINGING"));
     }
 }

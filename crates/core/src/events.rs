@@ -41,6 +41,16 @@ impl ChannelState {
         }
     }
 
+    /// Asterisk's number for the state (`ast_channel_state`), as salara reports it.
+    pub fn code(self) -> i32 {
+        match self {
+            ChannelState::Down => 0,
+            ChannelState::Ring => 4,
+            ChannelState::Ringing => 5,
+            ChannelState::Up => 6,
+        }
+    }
+
     /// `ast_state2str` upper-cased, as AMI and salara spell it: `DOWN`, `RING`, `RINGING`, `UP`.
     pub fn as_upper(self) -> &'static str {
         match self {

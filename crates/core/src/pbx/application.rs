@@ -7,7 +7,6 @@ use super::call::{contact, new_tag, CallInput, CallRegistration, Record};
 use super::dispatch::{answer, ALLOW};
 use super::Shared;
 use crate::cdr::Disposition;
-use crate::devicestate::ChannelState;
 use crate::directory::ExtensionEntry;
 use crate::events::ChannelState;
 use crate::metrics::Live;

@@ -13,7 +13,7 @@ use super::dispatch::{answer, deny};
 use super::Shared;
 use crate::access::Access;
 use crate::cdr::{CallRecord, Disposition};
-use crate::devicestate::{ChannelGuard, ChannelState};
+use crate::devicestate::ChannelGuard;
 use crate::directory::ExtensionEntry;
 use crate::events::{CallEvents, ChannelEventKind, ChannelState, EventBus};
 use crate::metrics::Live;

@@ -4,8 +4,9 @@
 
 use super::call::{contact, new_tag};
 use super::{Pbx, Shared};
-use crate::devicestate::{ChannelState, ExtensionState};
+use crate::devicestate::ExtensionState;
 use crate::directory::ExtensionEntry;
+use crate::events::ChannelState;
 use sb_sip::endpoint::ClientEvent;
 use sb_sip::message::{self, HeaderName, Method, RequestBuilder};
 use sb_sip::transport::{Peer, Protocol};

@@ -191,7 +191,7 @@ async fn answer(pbx: &Pbx, client: &Client, request: &CrmRequest) -> Result<Resp
             None => salara(StatusCode::NOT_FOUND, -1, "Error", Some("no such peer")),
         },
         CrmRequest::ChannelState { chan } => match pbx.channel_state(chan, tenant).await? {
-            Some(state) => salara(StatusCode::OK, state.code(), state.name(), None),
+            Some(state) => salara(StatusCode::OK, state.code(), state.as_upper(), None),
             None => salara(StatusCode::NOT_FOUND, -1, "Channel not present", None),
         },
         CrmRequest::SendMessage { operator, phone, msg, .. } => {
