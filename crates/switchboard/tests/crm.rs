@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::sipp::{require_tool, SipPbx, Sipp, SippProcess};
+use common::sipp::{callee, caller, require_tool, SipPbx};
 use common::{backends, create_acme};
 use serde_json::{json, Value};
 use std::net::SocketAddr;
@@ -21,6 +21,14 @@ impl Crm {
     async fn of(pbx: &SipPbx) -> Crm {
         let server = pbx.server.as_ref().expect("switchboard, not the anchor");
         Crm { addr: server.crm_addr().await, client: reqwest::Client::new() }
+    }
+
+    /// A PBX with `extensions` on `backend`, its CRM bridge, and the admin token.
+    async fn start(backend: common::Backend, extensions: &[&str]) -> (SipPbx, Crm, String) {
+        let pbx = SipPbx::start(backend, extensions).await;
+        let crm = Crm::of(&pbx).await;
+        let token = pbx.server.as_ref().map(|server| server.token.clone()).unwrap_or_default();
+        (pbx, crm, token)
     }
 
     /// POSTs `body` as JSON with `token` (if any); answers the status and the JSON reply.
@@ -62,31 +70,13 @@ async fn reply(response: reqwest::Response) -> (u16, Value) {
     (status, serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text:?}")))
 }
 
-/// Registers `ext` from a SIPp UAS running `scenario`, which is then waiting.
-async fn phone(pbx: &SipPbx, ext: &str, label: &str, scenario: &str) -> SippProcess {
-    let uas = Sipp::new(label, scenario, pbx.sip, &pbx.ports).timeout(Duration::from_secs(20));
-    Sipp::new(&format!("{label}-register"), "register.xml", pbx.sip, &pbx.ports)
-        .local_port(uas.sip_port())
-        .service(ext)
-        .auth(ext, pbx.password(ext))
-        .timeout(Duration::from_secs(10))
-        .run()
-        .await
-        .assert_ok();
-    let mut process = uas.spawn();
-    process.ready().await;
-    process
-}
-
 #[tokio::test]
 async fn states_follow_registration_and_calls() {
     if !require_tool("sipp", "sip-tester") {
         return;
     }
     for backend in backends() {
-        let pbx = SipPbx::start(backend, &["1001", "1002"]).await;
-        let crm = Crm::of(&pbx).await;
-        let token = pbx.server.as_ref().map(|s| s.token.clone()).unwrap_or_default();
+        let (pbx, crm, token) = Crm::start(backend, &["1001", "1002"]).await;
         let token = token.as_str();
 
         assert_eq!(
@@ -104,7 +94,7 @@ async fn states_follow_registration_and_calls() {
         let (status, body) = crm.post(Some(token), &json!({"chan": "PJSIP/1002-00000000"})).await;
         assert_eq!((status, &body["text"]), (404, &json!("Channel not present")), "{body}");
 
-        let callee = phone(&pbx, "1002", "crm-callee", "uas_ring_until_cancel.xml").await;
+        let (_, callee) = callee(&pbx, "1002", "crm-callee", "uas_ring_until_cancel.xml", &[]).await;
         assert_eq!(crm.post(Some(token), &json!({"exten": 1002})).await, (200, json!({"result": 0, "text": "Idle"})));
         assert_eq!(
             crm.post(Some(token), &json!({"peer": "1002"})).await,
@@ -112,12 +102,7 @@ async fn states_follow_registration_and_calls() {
         );
 
         // The caller cancels one second after the 180: long enough to see both sides.
-        let caller = Sipp::new("crm-caller", "uac_cancel.xml", pbx.sip, &pbx.ports)
-            .service("1002")
-            .key("caller", "1001")
-            .auth("1001", pbx.password("1001"))
-            .timeout(Duration::from_secs(20))
-            .spawn();
+        let caller = caller(&pbx, "1001", "1002", "crm-caller", "uac_cancel.xml").spawn();
         let ringing = crm.until_text(token, &json!({"exten": "1002"}), "Ringing").await;
         assert_eq!(ringing, json!({"result": 8, "text": "Ringing"}));
         assert_eq!(crm.post(Some(token), &json!({"exten": "1001"})).await.1, json!({"result": 1, "text": "InUse"}));
@@ -138,17 +123,10 @@ async fn hold_is_forwarded_and_shows_in_the_holders_state() {
         return;
     }
     for backend in backends() {
-        let pbx = SipPbx::start(backend, &["1001", "1002"]).await;
-        let crm = Crm::of(&pbx).await;
-        let token = pbx.server.as_ref().map(|s| s.token.clone()).unwrap_or_default();
+        let (pbx, crm, token) = Crm::start(backend, &["1001", "1002"]).await;
         let token = token.as_str();
-        let callee = phone(&pbx, "1002", "hold-callee", "uas_answer_hold.xml").await;
-        let caller = Sipp::new("hold-caller", "uac_hold.xml", pbx.sip, &pbx.ports)
-            .service("1002")
-            .key("caller", "1001")
-            .auth("1001", pbx.password("1001"))
-            .timeout(Duration::from_secs(20))
-            .spawn();
+        let (_, callee) = callee(&pbx, "1002", "hold-callee", "uas_answer_hold.xml", &[]).await;
+        let caller = caller(&pbx, "1001", "1002", "hold-caller", "uac_hold.xml").spawn();
         // The caller holds for 1.5 s: its phone is on hold, the callee's is still in a call.
         assert_eq!(
             crm.until_text(token, &json!({"exten": "1001"}), "Hold").await,
@@ -173,16 +151,15 @@ async fn a_text_message_reaches_the_operators_phone() {
         return;
     }
     for backend in backends() {
-        let pbx = SipPbx::start(backend, &["1001", "1002"]).await;
-        let crm = Crm::of(&pbx).await;
+        let (pbx, crm, token) = Crm::start(backend, &["1001", "1002"]).await;
         let server = pbx.server.as_ref().expect("switchboard");
-        let token = server.token.as_str();
+        let token = token.as_str();
 
         // Nobody registered: the message cannot go anywhere, and the reply says so.
         let (status, body) = crm.post(Some(token), &json!({"operator": "1002", "phone": "1001", "msg": "hi"})).await;
         assert_eq!((status, &body["text"]), (409, &json!("Unavailable")), "{body}");
 
-        let operator = phone(&pbx, "1002", "crm-message", "uas_message.xml").await;
+        let (_, operator) = callee(&pbx, "1002", "crm-message", "uas_message.xml", &[]).await;
         let (status, body) = crm
             .send(token, |client, base| {
                 // salara's form, URL-encoded as a real client does.
@@ -215,9 +192,7 @@ async fn a_text_message_reaches_the_operators_phone() {
 #[tokio::test]
 async fn bad_requests_get_clear_errors() {
     for backend in backends() {
-        let pbx = SipPbx::start(backend, &["1001"]).await;
-        let crm = Crm::of(&pbx).await;
-        let token = pbx.server.as_ref().map(|s| s.token.clone()).unwrap_or_default();
+        let (pbx, crm, token) = Crm::start(backend, &["1001"]).await;
         let token = token.as_str();
 
         let (status, body) = crm.post(None, &json!({"exten": "1001"})).await;
