@@ -146,15 +146,46 @@ impl WebhooksSection {
 pub struct DemoNumbers {
     /// The echo test.
     pub echo: String,
-    /// The `hello-world` playback, after which the PBX hangs up.
+    /// The playback of `playback_sound`, after which the PBX hangs up.
     pub playback: String,
+    /// What the playback number plays: a sound name as ARI's `sound:` takes it.
+    pub playback_sound: String,
     /// The conference room.
     pub conference: String,
+    /// A block of numbers `START-END`, each its own conference room (as Asterisk's
+    /// `exten => _7XXX,1,ConfBridge(${EXTEN})`); none by default.
+    pub conference_rooms: Option<String>,
 }
 
 impl Default for DemoNumbers {
     fn default() -> Self {
-        DemoNumbers { echo: "600".into(), playback: "601".into(), conference: "602".into() }
+        DemoNumbers {
+            echo: "600".into(),
+            playback: "601".into(),
+            playback_sound: "hello-world".into(),
+            conference: "602".into(),
+            conference_rooms: None,
+        }
+    }
+}
+
+impl DemoNumbers {
+    /// The numbers these settings answer, or why they cannot be used: numbers that are not
+    /// 1 to 10 digits, a bad sound name, a bad room range, or a number answered twice.
+    pub fn applications(&self) -> Result<sb_core::pbx::Applications> {
+        let numbers = [&self.echo, &self.playback, &self.conference];
+        let digits = numbers.iter().all(|n| !n.is_empty() && n.len() <= 10 && n.bytes().all(|b| b.is_ascii_digit()));
+        anyhow::ensure!(digits, "[demo_numbers] echo, playback and conference must be numbers of 1 to 10 digits");
+        sb_media::sound::check_name(&self.playback_sound).context("[demo_numbers] playback_sound")?;
+        let mut apps =
+            sb_core::pbx::Applications::demo(&self.echo, &self.playback, &self.playback_sound, &self.conference)
+                .context("[demo_numbers] must be different numbers")?;
+        if let Some(rooms) = &self.conference_rooms {
+            let range = rooms.parse().context("[demo_numbers] conference_rooms")?;
+            apps.insert_range(range, sb_core::pbx::Application::Conference)
+                .context("[demo_numbers] conference_rooms")?;
+        }
+        Ok(apps)
     }
 }
 
@@ -210,8 +241,8 @@ pub struct Config {
     pub crm_options: sb_crm::listener::CrmOptions,
     /// Whether to seed demo data and answer the demo numbers.
     pub demo: bool,
-    /// The demo applications' numbers.
-    pub demo_numbers: DemoNumbers,
+    /// The numbers the PBX answers itself (the demo numbers with `demo`, else none).
+    pub applications: sb_core::pbx::Applications,
     /// Folder of sound prompts.
     pub sounds: PathBuf,
     /// Folder of music-on-hold classes.
@@ -244,7 +275,11 @@ pub fn parse_port_range(text: &str) -> Result<(u16, u16), String> {
 }
 
 /// A ban policy from a config section, defaults for what it leaves out.
-fn throttle_policy(max_failures: Option<u32>, window_secs: Option<u64>, ban_secs: Option<u64>) -> sb_api::ThrottlePolicy {
+fn throttle_policy(
+    max_failures: Option<u32>,
+    window_secs: Option<u64>,
+    ban_secs: Option<u64>,
+) -> sb_api::ThrottlePolicy {
     let defaults = sb_api::ThrottlePolicy::default();
     sb_api::ThrottlePolicy {
         max_failures: max_failures.unwrap_or(defaults.max_failures).max(1),
@@ -274,25 +309,34 @@ impl Config {
             anonymous_loopback: file.crm.anonymous_loopback,
         };
         config.demo = flags.demo || file.demo.unwrap_or(false);
-        config.demo_numbers = file.demo_numbers.clone();
-        let numbers = [&config.demo_numbers.echo, &config.demo_numbers.playback, &config.demo_numbers.conference];
-        let distinct = numbers.iter().collect::<std::collections::HashSet<_>>().len() == numbers.len();
-        let digits = numbers.iter().all(|n| !n.is_empty() && n.len() <= 10 && n.bytes().all(|b| b.is_ascii_digit()));
-        anyhow::ensure!(distinct && digits, "[demo_numbers] must be three different numbers of 1 to 10 digits");
-        config.sounds = flags.sounds.clone().or_else(|| file.media.sounds.clone()).unwrap_or_else(|| PathBuf::from("/usr/share/asterisk/sounds"));
+        // Checked even without `demo`, so a broken section is found before it is switched on.
+        let demo_applications = file.demo_numbers.applications()?;
+        if config.demo {
+            config.applications = demo_applications;
+        }
+        config.sounds = flags
+            .sounds
+            .clone()
+            .or_else(|| file.media.sounds.clone())
+            .unwrap_or_else(|| PathBuf::from("/usr/share/asterisk/sounds"));
         if let Some(moh) = flags.moh.clone().or_else(|| file.media.moh.clone()) {
             config.moh = moh;
         }
         if let Some(names) = &file.sip_auth.algorithms {
             config.algorithms = names
                 .iter()
-                .map(|name| sb_sip::auth::digest::Algorithm::from_token(name).with_context(|| format!("unknown digest algorithm {name:?} (MD5 or SHA-256)")))
+                .map(|name| {
+                    sb_sip::auth::digest::Algorithm::from_token(name)
+                        .with_context(|| format!("unknown digest algorithm {name:?} (MD5 or SHA-256)"))
+                })
                 .collect::<Result<_>>()?;
             anyhow::ensure!(!config.algorithms.is_empty(), "[sip_auth] algorithms must name at least one algorithm");
         }
-        let realm_ok = !config.realm.is_empty() && config.realm.chars().all(|c| (c == ' ' || c.is_ascii_graphic()) && c != '"' && c != '\\');
+        let realm_ok = !config.realm.is_empty()
+            && config.realm.chars().all(|c| (c == ' ' || c.is_ascii_graphic()) && c != '"' && c != '\\');
         anyhow::ensure!(realm_ok, "[sip_auth] realm must be printable ASCII without quotes or backslashes");
-        let file_ports = file.media.rtp_ports.as_deref().map(parse_port_range).transpose().map_err(anyhow::Error::msg)?;
+        let file_ports =
+            file.media.rtp_ports.as_deref().map(parse_port_range).transpose().map_err(anyhow::Error::msg)?;
         config.rtp_ports = flags.rtp_ports.or(file_ports).unwrap_or((10000, 20000));
         config.webhooks = file.webhooks.resolve(flags.webhooks_allow_private)?;
         Ok(config)
@@ -322,7 +366,7 @@ impl Config {
             crm: "127.0.0.1:5058".parse().expect("valid default"),
             crm_options: sb_crm::listener::CrmOptions::default(),
             demo: false,
-            demo_numbers: DemoNumbers::default(),
+            applications: sb_core::pbx::Applications::none(),
             sounds: PathBuf::from("/usr/share/asterisk/sounds"),
             moh: PathBuf::from(sb_media::engine::DEFAULT_MOH_DIR),
             cors_origins: file.api.cors_origins.clone(),
@@ -341,12 +385,7 @@ impl Config {
             realm: self.realm.clone(),
             algorithms: self.algorithms.clone(),
             throttle: self.sip_throttle,
-            applications: if self.demo {
-                let n = &self.demo_numbers;
-                sb_core::pbx::Applications::demo(&n.echo, &n.playback, &n.conference)
-            } else {
-                sb_core::pbx::Applications::none()
-            },
+            applications: self.applications.clone(),
             ..Default::default()
         }
     }
@@ -425,6 +464,72 @@ mod tests {
         for bad in ["20000", "0-10", "30-20", "20-20", "a-b", "1-70000"] {
             assert!(parse_port_range(bad).is_err(), "{bad}");
         }
+    }
+
+    /// The demo numbers a config file's text asks for.
+    fn demo_numbers(toml_text: &str) -> DemoNumbers {
+        toml::from_str::<FileConfig>(toml_text).expect("parses").demo_numbers
+    }
+
+    #[test]
+    fn demo_numbers_default_to_600_602_with_hello_world_and_no_rooms() {
+        let apps = demo_numbers("").applications().unwrap();
+        assert_eq!(apps.get("601"), Some(&sb_core::pbx::Application::Playback("hello-world".into())));
+        assert_eq!(apps.get("602"), Some(&sb_core::pbx::Application::Conference));
+        assert_eq!(apps.get("7000"), None);
+    }
+
+    #[test]
+    fn conference_rooms_answer_every_number_of_their_range_with_its_own_room() {
+        let apps = demo_numbers("[demo_numbers]\nconference_rooms = \"7000-7099\"\nplayback_sound = \"demo-congrats\"")
+            .applications()
+            .unwrap();
+        for number in ["7000", "7042", "7099"] {
+            assert_eq!(apps.get(number), Some(&sb_core::pbx::Application::Conference), "{number}");
+        }
+        assert_eq!(apps.get("7100"), None);
+        assert_eq!(apps.get("601"), Some(&sb_core::pbx::Application::Playback("demo-congrats".into())));
+    }
+
+    #[test]
+    fn bad_demo_numbers_are_refused_with_the_key_named() {
+        for (section, key) in [
+            ("conference_rooms = \"7099-7000\"", "conference_rooms"),
+            ("conference_rooms = \"7000\"", "conference_rooms"),
+            ("conference_rooms = \"70x0-7099\"", "conference_rooms"),
+            ("conference_rooms = \"10000-20000\"", "conference_rooms"),
+            ("conference_rooms = \"590-609\"", "conference_rooms"),
+            ("playback_sound = \"../../etc/passwd\"", "playback_sound"),
+            ("playback_sound = \"\"", "playback_sound"),
+            ("echo = \"601\"", "different numbers"),
+            ("echo = \"6o0\"", "1 to 10 digits"),
+        ] {
+            let err = demo_numbers(&format!("[demo_numbers]\n{section}")).applications().unwrap_err();
+            assert!(format!("{err:#}").contains(key), "{section}: {err:#}");
+        }
+    }
+
+    #[test]
+    fn the_demo_numbers_are_answered_only_with_demo_but_checked_always() {
+        let dir = std::env::temp_dir().join(format!("sb-config-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("rooms.toml");
+        let flags = |demo: bool, path: &Path| ServeFlags {
+            store: StoreFlags { data: Some(dir.clone()), database: None, config: Some(path.to_owned()) },
+            http: None,
+            sip: None,
+            rtp_ports: None,
+            sounds: None,
+            demo,
+        };
+        std::fs::write(&path, "[demo_numbers]\nconference_rooms = \"7000-7099\"\n").unwrap();
+        let with_demo = Config::for_serve(&flags(true, &path)).unwrap();
+        assert_eq!(with_demo.pbx().applications.get("7050"), Some(&sb_core::pbx::Application::Conference));
+        assert_eq!(Config::for_serve(&flags(false, &path)).unwrap().pbx().applications.get("7050"), None);
+        std::fs::write(&path, "[demo_numbers]\nconference_rooms = \"602-699\"\n").unwrap();
+        let err = Config::for_serve(&flags(false, &path)).unwrap_err();
+        assert!(format!("{err:#}").contains("602-699 overlaps 602"), "{err:#}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
