@@ -37,7 +37,6 @@ collapsed() {
         n = split(s, kv, " "); for (i = 1; i <= n; i++) { split(kv[i], p, "="); v[p[1]] = p[2] }
         exit !(v["fail%"] > 5 || v["achieved_cps"] < 0.8 * v["offered_cps"]) }'
 }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0 && a != "na" && b != "na") { r = a / b; printf (r < 0.1 ? "%.4fx" : "%.2fx"), r } else printf "n/a" }'; }
 
 summarize() {   # summarize STEPS_FILE: the markdown tables of a run, from its step lines (the last line of a repeated step counts)
     local f=$1 mode rate p s a y ms ma nf best common cpc modes rates line key
@@ -169,12 +168,6 @@ fi
     echo "# anchor: $(chroot "$ANCHOR_ROOT" dpkg-query -W -f '${Version}' asterisk 2>/dev/null || echo "?") ${WHY[anchor]:+NOT MEASURED: ${WHY[anchor]}}"
 } | tee "$OUT/steps.txt"
 
-restart() {   # restart PBX: fresh process of the one under test, the other stopped if it is ours
-    case $1 in
-        switchboard) sb_stop; sb_start || { log "switchboard did not restart: $SB_WHY"; return 1; } ;;
-        anchor) sb_stop; anchor_restart ;;
-    esac
-}
 
 
 declare -A RES DEAD
@@ -195,12 +188,12 @@ for mode in $MODES; do
                 continue
             fi
             for attempt in 1 2; do
-                restart "$pbx" || { AVAIL[$pbx]=""; WHY[$pbx]="did not restart"; break; }
+                restart_pbx "$pbx" || { AVAIL[$pbx]=""; WHY[$pbx]="did not restart"; break; }
                 log "$pbx $mode $rate cps x $SECS s (attempt $attempt)"
                 run_step "$pbx" "$mode" "$rate" "$SECS" "s$k.$attempt"
                 # repeat once a step that someone else's CPU use contaminated (within the time budget)
                 [ "$RETRY" = 1 ] && [ $(( $(date +%s) - STARTED )) -lt $(( BUDGET * 2 / 3 )) ] || break
-                awk -v o="$(kv "$STEP" 'other_cpu%')" 'BEGIN { exit !(o > 40) }' || break
+                disturbed "$STEP" || break
                 [ $attempt = 1 ] && log "other_cpu above 40 %: repeating the step"
             done
             [ -n "${AVAIL[$pbx]:-}" ] || continue
@@ -213,10 +206,7 @@ for mode in $MODES; do
             else
                 echo "  -> not sustained" | tee -a "$OUT/steps.txt"
             fi
-            # nothing of this PBX may run on into the other's step: stop Switchboard; give the
-            # anchor a fresh, idle process (an overloaded Asterisk keeps sending BYEs to 1003's
-            # contact, the next step's UAS, long after its sipp has gone)
-            if [ "$pbx" = switchboard ]; then sb_stop; else anchor_restart; fi
+            after_step "$pbx"
         done
         s=${RES[switchboard/$mode/$rate]:-}; a=${RES[anchor/$mode/$rate]:-}
         if [ -n "$s" ] && [ -n "$a" ]; then

@@ -1,7 +1,8 @@
 # shellcheck shell=bash
-# Shared code of bench/sip-load.sh and bench/memory.sh (sourced, not run).
-# Owns: the paths and ports of a bench run, starting and stopping the two PBXes under test
-# (Switchboard, the anchor Asterisk), and one measured sipp load step (run_step).
+# Shared code of bench/sip-load.sh, bench/memory.sh and bench/media-load.sh (sourced, not run).
+# Owns: the paths and ports of a bench run, the lock that keeps two bench runs apart,
+# starting and stopping the two PBXes under test (Switchboard, the anchor Asterisk, with
+# extra dialplan if a script needs it), and one measured sipp B2BUA load step (run_step).
 #
 # The load generator is the anchor's sipp 3.8.0 (../shared/tools/anchor-asterisk/sipp.sh,
 # inside its chroot): the same binary for both PBXes. Our scenarios and the RTP pcap are
@@ -18,6 +19,7 @@
 #   BENCH_UAC_PORT, BENCH_UAC_MEDIA_PORT, BENCH_UAS_MEDIA_PORT  sipp ports (5081, 6100, 6110)
 #   The UAS (callee 1003) listens on 5070: the anchor's 1003 has that static contact.
 #   BENCH_OUT         where logs and results go (default: <repo>/target/bench/<timestamp>)
+#   BENCH_LOCK_WAIT   seconds to wait for another bench run to finish (default 1800)
 BENCH_HOME=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 REPO=$(cd "$BENCH_HOME/.." && pwd)
 ANCHOR_DIR=${ANCHOR_DIR:-$REPO/../shared/tools/anchor-asterisk}
@@ -50,6 +52,13 @@ bench_init() {   # bench_init NAME: output folder, sipp files into the chroot
     [ "$(id -u)" = 0 ] || die "needs root (the anchor's sipp runs in its chroot)"
     [ -x "$ANCHOR_DIR/sipp.sh" ] || die "no anchor at $ANCHOR_DIR (set ANCHOR_DIR)"
     [ -x "$ANCHOR_ROOT/usr/bin/sipp" ] || die "no sipp in $ANCHOR_ROOT: run $ANCHOR_DIR/setup.sh once"
+    # one bench run at a time on this machine: they share the anchor, the sipp ports and the CPU
+    # (fd 9: every process the bench leaves running, Asterisk and Switchboard, is started with 9>&-)
+    exec 9>"$ANCHOR_ROOT/.anchor/bench.lock"
+    if ! flock -n 9; then
+        log "another bench run holds $ANCHOR_ROOT/.anchor/bench.lock: waiting up to ${BENCH_LOCK_WAIT:-1800} s"
+        flock -w "${BENCH_LOCK_WAIT:-1800}" 9 || die "the other bench run did not finish"
+    fi
     OUT=${BENCH_OUT:-$REPO/target/bench/$1-$(date +%Y%m%d-%H%M%S)}
     mkdir -p "$OUT" "$HOST_BENCH/logs"
     install -m 0644 "$BENCH_HOME"/sipp/*.xml "$HOST_BENCH/"
@@ -124,22 +133,40 @@ anchor_restart() {   # fresh Asterisk on the bench ports (waits up to 2 min for 
     done
     "$ANCHOR_DIR/stop.sh" >/dev/null
     ANCHOR_SIP_PORT=$AN_SIP_PORT ANCHOR_HTTP_PORT=$AN_HTTP_PORT ANCHOR_AMI_PORT=$AN_AMI_PORT \
-        ANCHOR_RTP_START=${AN_RTP%-*} ANCHOR_RTP_END=${AN_RTP#*-} "$ANCHOR_DIR/start.sh" >/dev/null
+        ANCHOR_RTP_START=${AN_RTP%-*} ANCHOR_RTP_END=${AN_RTP#*-} "$ANCHOR_RUN_DIR/start.sh" >/dev/null 9>&-
     AN_PID=$(anchor_pid) || die "the anchor did not start"
 }
 
-anchor_restore() {   # leave the anchor as we found it (running, on its former ports)
-    [ -n "$ANCHOR_RESTORE" ] || return 0
+# The anchor's scripts the bench starts it from: the shared folder, or a copy of it with extra
+# dialplan (anchor_add_dialplan). Its scripts find conf/ next to themselves; the chroot stays.
+ANCHOR_RUN_DIR=$ANCHOR_DIR
+anchor_add_dialplan() {   # anchor_add_dialplan FILE: later starts use the anchor's dialplan + FILE (context [anchor])
+    ANCHOR_RUN_DIR=$OUT/anchor-tool
+    rm -rf "$ANCHOR_RUN_DIR"
+    cp -r "$ANCHOR_DIR" "$ANCHOR_RUN_DIR"
+    chmod -R u+w "$ANCHOR_RUN_DIR"
+    cat "$1" >> "$ANCHOR_RUN_DIR/conf/extensions.conf"
+}
+
+anchor_restore() {   # leave the anchor as we found it (running on its former ports, or stopped), with its own dialplan
     local cur; cur=$(cat "$ANCHOR_ROOT/.anchor/ports.env" 2>/dev/null || true)
-    [ "$cur" = "$ANCHOR_RESTORE" ] && anchor_pid >/dev/null && return 0
+    if [ -z "$ANCHOR_RESTORE" ]; then
+        [ "$ANCHOR_RUN_DIR" = "$ANCHOR_DIR" ] && return 0
+        # it was not running: stop ours and put the shared conf/ back into the chroot
+        "$ANCHOR_DIR/stop.sh" >/dev/null 2>&1 || true
+        ( . "$ANCHOR_DIR/common.sh" && sync_conf ) || log "could not restore the anchor's configuration"
+        return 0
+    fi
+    [ "$cur" = "$ANCHOR_RESTORE" ] && [ "$ANCHOR_RUN_DIR" = "$ANCHOR_DIR" ] && anchor_pid >/dev/null && return 0
     "$ANCHOR_DIR/stop.sh" >/dev/null 2>&1 || true
     (   eval "$(echo "$ANCHOR_RESTORE" | sed 's/^/export ANCHOR_/')"
-        "$ANCHOR_DIR/start.sh" >/dev/null ) || log "could not restart the anchor on its former ports"
+        "$ANCHOR_DIR/start.sh" >/dev/null 9>&- ) || log "could not restart the anchor on its former ports"
 }
 
 # ---------------------------------------------------------------- Switchboard
 SB_PID=""
 SB_BIN=""
+SB_SERVE_ARGS=()   # more `switchboard serve` arguments (a script's --config, --sounds)
 sb_build() {   # sb_build [--no-build]: release build, copied so that a rebuild by others mid-run does not change it
     if [ "${1:-}" != --no-build ]; then
         log "cargo build --release -p switchboard"
@@ -172,7 +199,7 @@ sb_start() {   # fresh process on the bench data folder; sets SB_PID; returns 1 
     touch "$OUT/switchboard.log"
     from=$(wc -l < "$OUT/switchboard.log")
     SWITCHBOARD_ADMIN_TOKEN=$SB_TOKEN RUST_LOG=${RUST_LOG:-warn} "$SB_BIN" serve --data "$SB_DATA" \
-        --http "$SB_HTTP" --sip "$SB_SIP" --crm 127.0.0.1:0 --rtp-ports "$SB_RTP" --demo </dev/null >>"$OUT/switchboard.log" 2>&1 &
+        --http "$SB_HTTP" --sip "$SB_SIP" --crm 127.0.0.1:0 --rtp-ports "$SB_RTP" --demo "${SB_SERVE_ARGS[@]}" </dev/null 9>&- >>"$OUT/switchboard.log" 2>&1 &
     SB_PID=$!
     for i in $(seq 1 150); do
         tail -n +"$((from + 1))" "$OUT/switchboard.log" | grep -q 'sip listening' && break
@@ -206,6 +233,36 @@ sb_register_callee() {   # REGISTER 1003 with contact 127.0.0.1:5070 (where the 
         -m 1 -nostdin -timeout 10 -timeout_error >"$o" 2>&1
 }
 
+# ---------------------------------------------------------------- both
+restart_pbx() {   # restart_pbx PBX: a fresh process of the one under test, Switchboard stopped if it is not
+    case $1 in
+        switchboard) sb_stop; sb_start || { log "switchboard did not restart: $SB_WHY"; return 1; } ;;
+        anchor) sb_stop; anchor_restart ;;
+    esac
+}
+
+after_step() {   # after_step PBX: nothing of this PBX may run on into the other's step
+    # stop Switchboard; give the anchor a fresh, idle process (an overloaded Asterisk keeps
+    # sending BYEs to 1003's contact, the next step's UAS, long after its sipp has gone)
+    if [ "$1" = switchboard ]; then sb_stop; else anchor_restart; fi
+}
+
+ratio() {   # ratio A B: A / B as "0.25x", or n/a
+    awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0 && a != "na" && b != "na" && a != "") { r = a / b; printf (r < 0.1 ? "%.4fx" : "%.2fx"), r } else printf "n/a" }'
+}
+
+disturbed() {   # disturbed STEP: the rest of the machine used more than 40 % of a core in the step's window
+    awk -v o="$(kv "$1" 'other_cpu%')" 'BEGIN { exit !(o > 40) }'
+}
+
+caller_of() {   # caller_of PBX: TARGET (its SIP address) and CALLER_PASS (1001's password there)
+    case $1 in
+        switchboard) TARGET=$SB_SIP; CALLER_PASS="${SB_PASS}1001${SB_PASS}1001" ;;
+        anchor) TARGET=127.0.0.1:$AN_SIP_PORT; CALLER_PASS=${AN_PASS}1001 ;;
+        *) die "pbx $1" ;;
+    esac
+}
+
 # ---------------------------------------------------------------- load
 # load_start PBX MODE RATE CALLS NAME: a sipp UAS (callee 1003 on 127.0.0.1:5070) and a sipp
 # UAC (caller 1001, digest auth) placing CALLS calls at RATE calls/s, each held HOLD_MS after
@@ -216,12 +273,8 @@ sb_register_callee() {   # REGISTER 1003 with contact 127.0.0.1:5070 (where the 
 # of the UAC's statistics; the window of placing_cps is LOAD_T0..LOAD_T1, default the whole run).
 load_start() {
     local pbx=$1 mode=$2 rate=$3 calls=$4 name=$5
-    local target pass limit sc uas_extra=() secs
-    case $pbx in
-        switchboard) target=$SB_SIP; pass="${SB_PASS}1001${SB_PASS}1001" ;;
-        anchor) target=127.0.0.1:$AN_SIP_PORT; pass=${AN_PASS}1001 ;;
-        *) die "pbx $pbx" ;;
-    esac
+    local limit sc uas_extra=() secs
+    caller_of "$pbx"
     limit=$(( rate * (HOLD_MS / 1000 + 4) + 50 ))
     secs=$(( calls / rate + 1 ))
     case $mode in
@@ -248,7 +301,7 @@ load_start() {
     OUR_SIPP="$LOAD_UAS"
     sleep 0.5
     LOAD_T0=$(now); LOAD_T1=""
-    "$ANCHOR_DIR/sipp.sh" -sf "$CHROOT_BENCH/$sc" "$target" -s 1003 -key caller 1001 -au 1001 -ap "$pass" \
+    "$ANCHOR_DIR/sipp.sh" -sf "$CHROOT_BENCH/$sc" "$TARGET" -s 1003 -key caller 1001 -au 1001 -ap "$CALLER_PASS" \
         -i 127.0.0.1 -p "$UAC_PORT" -mi 127.0.0.1 -mp "$UAC_MEDIA_PORT" -d "$HOLD_MS" \
         -r "$rate" -m "$calls" -l "$limit" -nostdin -timeout $(( secs + 40 )) -timeout_error -recv_timeout 10000 \
         -max_recv_loops 10000 -max_sched_loops 10000 \

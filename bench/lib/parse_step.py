@@ -6,7 +6,8 @@
 UAC_STAT_CSV is sipp's -trace_stat file (-fd 1: one row a second); T0 and T1 (Unix
 seconds) bound the steady-state window in which the PBX's CPU was measured. Prints
 key=value pairs on one line: ok, failed, created, placing_cps (calls created per second
-inside the window), peak (highest concurrent calls), resp_avg_ms (INVITE -> 200, whole
+inside the window), peak (highest concurrent calls), window_conc (average concurrent calls
+of the per-second rows inside the window), resp_avg_ms (INVITE -> 200, whole
 run), resp_lt10 (share of calls answered in under 10 ms), call_len_ms, retrans, the non-zero
 sipp failure counters (fail_<reason>=N), rtp_sent (UAC) and rtp_echoed (UAS); from sipp's
 -trace_err logs: why the UAC aborted calls (abort_<status>_at<index>=N: an unexpected
@@ -81,6 +82,8 @@ def main() -> None:
             return pts[-1][1]
 
         out["placing_cps"] = round((at(t1) - at(t0)) / (t1 - t0), 1) if t1 > t0 else 0
+        inside = [int(r["CurrentCall"]) for r in rows if t0 <= epoch(r["CurrentTime"]) <= t1]
+        out["window_conc"] = round(sum(inside) / len(inside), 1) if inside else 0
         out["resp_avg_ms"] = round(ms(last["ResponseTime1(C)"]), 2)
         out["call_len_ms"] = round(ms(last["CallLength(C)"]), 0)
         buckets = {k: int(v or 0) for k, v in last.items() if k and k.startswith("ResponseTimeRepartition1_") and k.endswith("(C)")}
@@ -92,7 +95,7 @@ def main() -> None:
             if k and k.startswith("Failed") and k.endswith("(C)") and k != "FailedCall(C)" and v and int(v):
                 out["fail_" + k[len("Failed"):-3]] = int(v)
     else:
-        out.update(ok=0, failed=0, created=0, peak=0, placing_cps=0, resp_avg_ms=0, call_len_ms=0, resp_lt10=0, retrans=0)
+        out.update(ok=0, failed=0, created=0, peak=0, placing_cps=0, window_conc=0, resp_avg_ms=0, call_len_ms=0, resp_lt10=0, retrans=0)
     out["rtp_sent"] = grep_last(uac_out, r"^\s*(\d+) Total RTP pckts sent") or "0"
     out["rtp_echoed"] = grep_last(uas_out, r"^\s*(\d+) Total echo RTP pckts 1st stream") or "0"
     if len(sys.argv) > 7:
