@@ -19,7 +19,8 @@
 # (default 15) from its ACK, then hung up by the caller. The CPU window is the plateau with
 # all N calls up and no signalling: from 4 s after the first INVITE to 1 s before the first
 # call ends. Prints one line per PBX and step, a ratio line (Switchboard / anchor) per step,
-# and the tables of BENCHMARKS.md. A step whose other_cpu% is above 40 is run again once.
+# and the tables of BENCHMARKS.md. A step whose other_cpu% is above 40 is run again once,
+# if the machine has become quiet (within 5 s) and the first 6 minutes are not over.
 # Needs root (the anchor's chroot) and the anchor set up. See bench/README.md.
 # Output: target/bench/media-load-<time>/ (steps.txt, summary.md, logs/).
 set -euo pipefail
@@ -263,6 +264,8 @@ for mode in $MODES; do
                 after_step "$pbx"
                 [ "$RETRY" = 1 ] && [ $(( $(date +%s) - STARTED )) -lt $(( BUDGET * 2 / 3 )) ] || break
                 disturbed "$STEP" || break
+                # a repeat under the same outside load measures nothing new: repeat only once it has gone
+                machine_quiet 5 || { log "other_cpu above 40 % and the machine is still busy ($QUIET_LAST % of a core): not repeating"; break; }
                 [ $attempt = 1 ] && log "other_cpu above 40 %: repeating the step"
             done
             [ -n "${AVAIL[$pbx]:-}" ] || continue

@@ -72,14 +72,19 @@ bench_init() {   # bench_init NAME: output folder, sipp files into the chroot
 # function), $! is sipp's own PID
 sipp() { "$ANCHOR_DIR/sipp.sh" "$@"; }
 
-wait_quiet() {   # wait (up to $1 s, default 30) until the rest of the machine uses < 25 % of one core
+machine_quiet() {   # machine_quiet [SECS]: 0 once the machine uses < 25 % of one core over a second (tries SECS times, default 1)
     local i b0 b1
-    for i in $(seq 1 "${1:-30}"); do
+    for i in $(seq 1 "${1:-1}"); do
         b0=$(busy); sleep 1; b1=$(busy)
-        [ $(( (b1 - b0) * 100 / CLK_TCK )) -lt 25 ] && return 0
-        [ "$i" = 1 ] && log "machine busy ($(( (b1 - b0) * 100 / CLK_TCK )) % of a core): waiting up to ${1:-30} s for quiet"
+        QUIET_LAST=$(( (b1 - b0) * 100 / CLK_TCK ))
+        [ "$QUIET_LAST" -lt 25 ] && return 0
+        [ "$i" = 1 ] && [ "${1:-1}" -gt 1 ] && log "machine busy ($QUIET_LAST % of a core): waiting up to $1 s for quiet"
     done
-    log "machine still busy: measuring anyway (see other_cpu%)"
+    return 1
+}
+
+wait_quiet() {   # wait (up to $1 s, default 30) until the rest of the machine uses < 25 % of one core
+    machine_quiet "${1:-30}" || log "machine still busy: measuring anyway (see other_cpu%)"
 }
 
 port_busy() { [ -n "$(ss -H -lnu "sport = :$1" 2>/dev/null)" ]; }
