@@ -405,19 +405,27 @@ impl Config {
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_example_config_parses_and_flags_override_it() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../switchboard.example.toml");
-        let flags = ServeFlags {
-            store: StoreFlags { data: Some("/tmp/elsewhere".into()), database: None, config: Some(path) },
+    /// The flags of `serve --data DATA --config CONFIG [--demo]`, nothing else given.
+    fn serve_flags(data: Option<PathBuf>, config: &Path, demo: bool) -> ServeFlags {
+        ServeFlags {
+            store: StoreFlags { data, database: None, config: Some(config.to_owned()) },
             http: None,
-            sip: Some("127.0.0.1:5070".parse().unwrap()),
+            sip: None,
             crm: None,
             rtp_ports: None,
             sounds: None,
             moh: None,
-            demo: false,
+            demo,
             webhooks_allow_private: false,
+        }
+    }
+
+    #[test]
+    fn the_example_config_parses_and_flags_override_it() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../switchboard.example.toml");
+        let flags = ServeFlags {
+            sip: Some("127.0.0.1:5070".parse().unwrap()),
+            ..serve_flags(Some("/tmp/elsewhere".into()), &path, false)
         };
         let config = Config::for_serve(&flags).unwrap();
         assert_eq!(config.data, PathBuf::from("/tmp/elsewhere"), "flag beats file");
@@ -514,14 +522,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("sb-config-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("rooms.toml");
-        let flags = |demo: bool, path: &Path| ServeFlags {
-            store: StoreFlags { data: Some(dir.clone()), database: None, config: Some(path.to_owned()) },
-            http: None,
-            sip: None,
-            rtp_ports: None,
-            sounds: None,
-            demo,
-        };
+        let flags = |demo: bool, path: &Path| serve_flags(Some(dir.clone()), path, demo);
         std::fs::write(&path, "[demo_numbers]\nconference_rooms = \"7000-7099\"\n").unwrap();
         let with_demo = Config::for_serve(&flags(true, &path)).unwrap();
         assert_eq!(with_demo.pbx().applications.get("7050"), Some(&sb_core::pbx::Application::Conference));
