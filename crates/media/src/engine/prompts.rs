@@ -23,9 +23,14 @@ use crate::SAMPLE_RATE;
 /// The most prompts kept; past it the cache starts over, which is simple and rare.
 const MAX_CACHED: usize = 512;
 
-/// Prompts longer than this are not cached (30 s, 480 kB): music on hold and long
-/// announcements would crowd out the short prompts that repeat.
-const MAX_CACHED_SAMPLES: usize = 30 * SAMPLE_RATE as usize;
+/// Prompts longer than this are not cached (10 minutes, 9.6 MB): each playback of one
+/// reads its own copy. Shorter ones, long announcements included, are shared by every
+/// call that plays them (a 30 s prompt on 100 calls is 0.5 MB, not 48 MB).
+const MAX_CACHED_SAMPLES: usize = 600 * SAMPLE_RATE as usize;
+
+/// The most audio the cache holds (32 MiB, about 35 minutes); past it the cache starts
+/// over, as past [`MAX_CACHED`] prompts.
+const CACHE_BUDGET_SAMPLES: usize = 16 * 1024 * 1024;
 
 /// The tonezone of `tone:` URIs that name none.
 const DEFAULT_TONEZONE: Tonezone = Tonezone::Us;
@@ -101,7 +106,10 @@ impl Prompts {
         let samples: Arc<[i16]> = file.read()?.into();
         if let Some(stamp) = stamp.filter(|_| samples.len() <= MAX_CACHED_SAMPLES) {
             let mut cache = self.lock();
-            if cache.len() >= MAX_CACHED && !cache.contains_key(&key) {
+            // Summed only on a miss, which reads a file anyway; at most MAX_CACHED entries.
+            let held: usize = cache.values().map(|cached| cached.samples.len()).sum();
+            let full = cache.len() >= MAX_CACHED || held + samples.len() > CACHE_BUDGET_SAMPLES;
+            if full && !cache.contains_key(&key) {
                 cache.clear();
             }
             cache.insert(key, Cached { path: file.path, stamp, samples: Arc::clone(&samples) });
