@@ -4,7 +4,7 @@
 
 use crate::{ApiError, ApiState, Throttle};
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::header;
+use axum::http::{header, HeaderMap};
 use axum::middleware::Next;
 use axum::response::Response;
 use sb_core::provisioning::{Actor, Role};
@@ -41,7 +41,7 @@ pub fn hash_secret(secret: &str) -> String {
 
 /// Compares without leaking where the first difference is.
 fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    secrets::constant_time_eq(a.as_bytes(), b.as_bytes())
 }
 
 /// Checks bearer keys against the store and the optional admin token.
@@ -85,8 +85,9 @@ impl Authenticator {
     }
 }
 
-fn bearer(request: &Request) -> Option<&str> {
-    let value = request.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+/// The token of an `Authorization: Bearer …` header (the API's and the CRM bridge's).
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
 }
@@ -101,7 +102,7 @@ pub async fn require_key(State(state): State<ApiState>, mut request: Request, ne
         }
     }
     // Only a presented, wrong token counts towards a ban; a missing header is a plain 401.
-    let Some(token) = bearer(&request) else { return Err(ApiError::Unauthenticated) };
+    let Some(token) = bearer(request.headers()) else { return Err(ApiError::Unauthenticated) };
     let Some(actor) = state.auth.actor(token, remote).await? else {
         if let Some(ip) = remote {
             if state.auth.throttle().fail(ip, now) {

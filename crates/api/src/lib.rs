@@ -12,7 +12,7 @@ mod resources;
 mod special;
 mod webhooks;
 
-pub use auth::{hash_secret, require_key, ApiKey, Authenticator};
+pub use auth::{bearer, hash_secret, require_key, ApiKey, Authenticator};
 pub use error::ApiError;
 pub use sb_core::throttle::{Throttle, ThrottlePolicy};
 

@@ -1,7 +1,11 @@
-//! Secrets made with the operating system's CSPRNG: SIP passwords, PINs, API keys.
+//! Secrets made with the operating system's CSPRNG: SIP passwords, PINs, API keys; and
+//! the one comparison of secrets every interface uses.
 
 use rand::distributions::{Alphanumeric, Distribution, Uniform};
 use rand::rngs::OsRng;
+
+/// Equality in time that depends only on the lengths (digest responses, key hashes).
+pub use sb_sip::auth::digest::constant_time_eq;
 
 /// A random password of `len` letters and digits (about 5.95 bits each).
 pub fn password(len: usize) -> String {

@@ -22,10 +22,11 @@ use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
-use sb_api::{hash_secret, Authenticator};
+use sb_api::{bearer, hash_secret, Authenticator};
 use sb_core::devicestate::ExtensionState;
 use sb_core::pbx::{MessageOutcome, Pbx, PeerState, StatusError};
 use sb_core::provisioning::Role;
+use sb_core::secrets;
 use serde_json::{json, Value};
 use tower_http::timeout::TimeoutLayer;
 
@@ -138,7 +139,11 @@ async fn authenticate(state: &CrmState, headers: &HeaderMap, ip: IpAddr) -> Resu
         }
         return Err(unauthenticated());
     };
-    if state.secret_hash.as_deref().is_some_and(|expected| constant_time_eq(&hash_secret(token), expected)) {
+    if state
+        .secret_hash
+        .as_deref()
+        .is_some_and(|expected| secrets::constant_time_eq(hash_secret(token).as_bytes(), expected.as_bytes()))
+    {
         return Ok(Client { tenant: None, may_act: true });
     }
     match state.auth.actor(token, Some(ip)).await {
@@ -223,18 +228,6 @@ async fn answer(pbx: &Pbx, client: &Client, request: &CrmRequest) -> Result<Resp
             Some("click-to-call is not available in this version; no call was placed"),
         ),
     })
-}
-
-/// A bearer token from the `Authorization` header.
-fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|token| !token.is_empty())
-}
-
-/// Compares two hashes without leaking where they first differ.
-fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// 401 with the scheme to use.
