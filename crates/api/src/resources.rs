@@ -20,19 +20,29 @@ const MAX_KEY_LEN: usize = 128;
 /// The most items one list page returns.
 pub const MAX_PAGE: i64 = 10_000;
 
+/// The integer query parameter `name`, if given and within `min..=max`; otherwise the
+/// error is added to `errors` (Laravel's wording) and the answer is `None`.
+pub(crate) fn integer_param(
+    params: &HashMap<String, String>,
+    errors: &mut FieldErrors,
+    name: &str,
+    min: i64,
+    max: i64,
+) -> Option<i64> {
+    let text = params.get(name)?;
+    match text.parse::<i64>() {
+        Ok(n) if (min..=max).contains(&n) => Some(n),
+        _ => {
+            errors.add(name, format!("The {name} must be an integer between {min} and {max}."));
+            None
+        }
+    }
+}
+
 /// Reads `?limit=&offset=&cluster=`, refusing values that make no sense.
 pub fn list_query(params: &HashMap<String, String>) -> Result<ListQuery, ApiError> {
     let mut errors = FieldErrors::default();
-    let mut number = |name: &str, min: i64, max: i64| -> Option<i64> {
-        let text = params.get(name)?;
-        match text.parse::<i64>() {
-            Ok(n) if (min..=max).contains(&n) => Some(n),
-            _ => {
-                errors.add(name, format!("The {name} must be an integer between {min} and {max}."));
-                None
-            }
-        }
-    };
+    let mut number = |name: &str, min: i64, max: i64| integer_param(params, &mut errors, name, min, max);
     let limit = number("limit", 1, MAX_PAGE);
     let offset = number("offset", 0, i64::MAX / 2).unwrap_or(0);
     let cluster = params.get("cluster").filter(|c| !c.is_empty()).cloned();

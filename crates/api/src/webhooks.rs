@@ -2,6 +2,7 @@
 //! was delivered, what waits for a retry and why, and what was given up. The webhooks
 //! themselves are a catalogue resource (`/webhooks`, in `resources`).
 
+use crate::resources::integer_param;
 use crate::{ApiError, ApiState};
 use axum::extract::{Query, State};
 use axum::routing::get;
@@ -26,16 +27,7 @@ fn delivery_query(params: &HashMap<String, String>, actor: &Actor) -> Result<Del
     for name in params.keys().filter(|name| !PARAMETERS.contains(&name.as_str())) {
         errors.add(name, format!("The {name} parameter is not one of {}.", PARAMETERS.join(", ")));
     }
-    let mut number = |name: &str, min: i64, max: i64| -> Option<i64> {
-        let text = params.get(name)?;
-        match text.parse::<i64>() {
-            Ok(n) if (min..=max).contains(&n) => Some(n),
-            _ => {
-                errors.add(name, format!("The {name} must be an integer between {min} and {max}."));
-                None
-            }
-        }
-    };
+    let mut number = |name: &str, min: i64, max: i64| integer_param(params, &mut errors, name, min, max);
     let webhook_id = number("webhook", 1, i64::MAX);
     let limit = number("limit", 1, MAX_DELIVERIES).unwrap_or(DEFAULT_DELIVERIES);
     let offset = number("offset", 0, i64::MAX / 2).unwrap_or(0);
