@@ -124,33 +124,11 @@ python3 "$BENCH_HOME/lib/mkpcap.py" "$HOST_BENCH/pcmu-media.pcap" "$HOLD_S"
 STARTED=$(date +%s)
 anchor_remember
 anchor_add_dialplan "$BENCH_HOME/media/anchor-extensions.conf"
-cleanup() {
-    set +e
-    local p; for p in ${OUR_SIPP:-}; do kill -TERM "$p" 2>/dev/null; done
-    sb_stop
-    anchor_restore
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-declare -A AVAIL WHY
-for p in $PBXES; do AVAIL[$p]=1; done
-if [ -n "${AVAIL[switchboard]:-}" ]; then
-    if ! sb_build $BUILD; then
-        AVAIL[switchboard]=""; WHY[switchboard]="release build failed (see $OUT/build.log)"
-    elif ! sb_start; then
-        AVAIL[switchboard]=""; WHY[switchboard]=$SB_WHY
-    fi
-    sb_stop
-    [ -n "${AVAIL[switchboard]}" ] || log "switchboard not measured: ${WHY[switchboard]}"
-fi
-if [ -n "${AVAIL[anchor]:-}" ]; then
-    [ -x "$ANCHOR_ROOT/usr/sbin/asterisk" ] || { AVAIL[anchor]=""; WHY[anchor]="no Asterisk in $ANCHOR_ROOT (run setup.sh)"; }
-fi
+bench_cleanup_on_exit
+bench_check_pbxes "$BUILD"
 {
     echo "# media-load $(date '+%F %T') on $(nproc) CPUs ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)), $(uname -r); levels '$LEVELS', modes '$MODES', calls held $HOLD_S s, placed in $RAMP_S s"
-    echo "# switchboard: $(cat "$OUT/switchboard.version" 2>/dev/null || echo "-") ${WHY[switchboard]:+NOT MEASURED: ${WHY[switchboard]}}"
-    echo "# anchor: $(chroot "$ANCHOR_ROOT" dpkg-query -W -f '${Version}' asterisk 2>/dev/null || echo "?") ${WHY[anchor]:+NOT MEASURED: ${WHY[anchor]}}"
+    bench_versions
     echo "# prompt: $PROMPT.wav ($(awk -v b="$(stat -c %s "$PROMPTS_DIR/$PROMPT.wav")" 'BEGIN { printf "%.1f", (b - 44) / 16000 }') s, 8 kHz 16-bit) from $PROMPTS_DIR"
 } | tee "$OUT/steps.txt"
 

@@ -139,33 +139,11 @@ done
 bench_init sip-load
 STARTED=$(date +%s)
 anchor_remember
-cleanup() {
-    set +e
-    local p; for p in ${OUR_SIPP:-}; do kill -TERM "$p" 2>/dev/null; done
-    sb_stop
-    anchor_restore
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-declare -A AVAIL WHY
-for p in $PBXES; do AVAIL[$p]=1; done
-if [ -n "${AVAIL[switchboard]:-}" ]; then
-    if ! sb_build $BUILD; then
-        AVAIL[switchboard]=""; WHY[switchboard]="release build failed (see $OUT/build.log)"
-    elif ! sb_start; then
-        AVAIL[switchboard]=""; WHY[switchboard]=$SB_WHY
-    fi
-    sb_stop
-    [ -n "${AVAIL[switchboard]}" ] || log "switchboard not measured: ${WHY[switchboard]}"
-fi
-if [ -n "${AVAIL[anchor]:-}" ]; then
-    [ -x "$ANCHOR_ROOT/usr/sbin/asterisk" ] || { AVAIL[anchor]=""; WHY[anchor]="no Asterisk in $ANCHOR_ROOT (run setup.sh)"; }
-fi
+bench_cleanup_on_exit
+bench_check_pbxes "$BUILD"
 {
     echo "# sip-load $(date '+%F %T') on $(nproc) CPUs, $(uname -r); rates '$RATES' (rtp '$RTP_RATES'), $SECS s a step, hold $HOLD_MS ms"
-    echo "# switchboard: $(cat "$OUT/switchboard.version" 2>/dev/null || echo "-") ${WHY[switchboard]:+NOT MEASURED: ${WHY[switchboard]}}"
-    echo "# anchor: $(chroot "$ANCHOR_ROOT" dpkg-query -W -f '${Version}' asterisk 2>/dev/null || echo "?") ${WHY[anchor]:+NOT MEASURED: ${WHY[anchor]}}"
+    bench_versions
 } | tee "$OUT/steps.txt"
 
 

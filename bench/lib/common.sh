@@ -386,3 +386,38 @@ run_step() {
 }
 
 kv() { printf '%s\n' "$1" | tr ' ' '\n' | awk -F= -v k="$2" '$1 == k { print $2; exit }'; }
+
+# ---------------------------------------------------------------- run set-up shared by the load scripts
+bench_cleanup_on_exit() {   # on exit or signal: stop our sipps and Switchboard, leave the anchor as found
+    cleanup() {
+        set +e
+        local p; for p in ${OUR_SIPP:-}; do kill -TERM "$p" 2>/dev/null; done
+        sb_stop
+        anchor_restore
+    }
+    trap cleanup EXIT
+    trap 'exit 130' INT TERM
+}
+
+bench_check_pbxes() {   # bench_check_pbxes BUILD_FLAG: AVAIL[pbx] (1 or "") and WHY[pbx] for each of $PBXES
+    declare -gA AVAIL WHY
+    local p
+    for p in $PBXES; do AVAIL[$p]=1; done
+    if [ -n "${AVAIL[switchboard]:-}" ]; then
+        if ! sb_build $1; then
+            AVAIL[switchboard]=""; WHY[switchboard]="release build failed (see $OUT/build.log)"
+        elif ! sb_start; then
+            AVAIL[switchboard]=""; WHY[switchboard]=$SB_WHY
+        fi
+        sb_stop
+        [ -n "${AVAIL[switchboard]}" ] || log "switchboard not measured: ${WHY[switchboard]}"
+    fi
+    if [ -n "${AVAIL[anchor]:-}" ]; then
+        [ -x "$ANCHOR_ROOT/usr/sbin/asterisk" ] || { AVAIL[anchor]=""; WHY[anchor]="no Asterisk in $ANCHOR_ROOT (run setup.sh)"; }
+    fi
+}
+
+bench_versions() {   # the two header lines naming what was measured (after bench_check_pbxes)
+    echo "# switchboard: $(cat "$OUT/switchboard.version" 2>/dev/null || echo "-") ${WHY[switchboard]:+NOT MEASURED: ${WHY[switchboard]}}"
+    echo "# anchor: $(chroot "$ANCHOR_ROOT" dpkg-query -W -f '${Version}' asterisk 2>/dev/null || echo "?") ${WHY[anchor]:+NOT MEASURED: ${WHY[anchor]}}"
+}
