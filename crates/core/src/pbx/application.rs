@@ -3,8 +3,9 @@
 //! INVITE ends here and the media engine is the far end; one task owns the dialog and the
 //! media channel, as a B2BUA call owns its two legs.
 
-use super::call::{contact, new_tag, CallInput, CallRegistration, Record};
+use super::call::{contact, new_tag, CallInput, CallRegistration};
 use super::dispatch::{answer, ALLOW};
+use super::record::Record;
 use super::Shared;
 use crate::cdr::Disposition;
 use crate::directory::ExtensionEntry;

@@ -5,12 +5,18 @@
 //!
 //! - [`dispatch`]: the one loop that reads the endpoint's queue and routes each item.
 //! - [`register`]: REGISTER with digest auth, onto the [`Registrar`].
-//! - [`call`]: one task per call; forking, answer, re-INVITE, hang-up, CDR.
+//! - [`call`]: a call a phone places, one task per call: routing, ringing, answer.
+//! - [`dial`]: the forks of one INVITE to a callee's contacts, and what their answers mean.
+//! - [`b2bua`]: what every two-leg call shares: relay, in-dialog forwarding, hang-up.
+//! - [`record`]: the CDR and channel events a call makes as it goes.
 //! - [`application`]: calls the PBX answers itself (echo, playback, conference).
 
 mod application;
+mod b2bua;
 mod call;
+mod dial;
 mod dispatch;
+mod record;
 mod register;
 mod status;
 

@@ -1,0 +1,238 @@
+//! Dialling one callee: an INVITE to each of its registered contacts in parallel (forks),
+//! until the first 2xx wins or every fork fails. This file owns the forks' bookkeeping and
+//! what each response means for the call; the call's task owns the loop that feeds it.
+//!
+//! After ringing, forks still report: a lost ACK brings the winner's 2xx again (it is ACKed
+//! again, §13.2.2.4), and a fork that answered in the race is ACKed and hung up.
+
+use super::Shared;
+use crate::cdr::Disposition;
+use sb_media::sdp::SessionDescription;
+use sb_sip::dialog::Dialog;
+use sb_sip::endpoint::ClientEvent;
+use sb_sip::message::{Method, Request, Response};
+use sb_sip::transaction::TransactionKey;
+use sb_sip::transport::Peer;
+
+/// One INVITE of the dial, to one contact.
+pub(super) struct Fork {
+    key: TransactionKey,
+    /// The INVITE as sent (a 2xx forms the dialog from it).
+    pub request: Request,
+    /// Where it went.
+    pub peer: Peer,
+    /// Whether a final response (or a timeout) ended it.
+    done: bool,
+    status: u16,
+}
+
+/// What a fork's report means for the call while the callee rings.
+pub(super) enum Progress {
+    /// Nothing the call must act on.
+    Nothing,
+    /// The callee is alerting (its first 180).
+    Ringing,
+    /// The callee sent early media with this SDP (183 with a body).
+    EarlyMedia(SessionDescription),
+    /// Fork `n` answered with this 2xx.
+    Answered(usize, Box<Response>),
+    /// Every fork failed; the status the caller should hear.
+    Failed(u16),
+}
+
+/// The forks of one dial and how they stand.
+pub(super) struct Dial {
+    forks: Vec<Fork>,
+    told_ringing: bool,
+    /// The fork that answered, and the ACK sent for its 2xx.
+    winner: Option<(usize, Option<Request>)>,
+    /// The Call-ID of every fork's INVITE (one dialog, forked).
+    pub call_id: String,
+    /// Our From tag in every fork.
+    pub from_tag: String,
+    /// The user we present in our Contact to this callee.
+    pub our_user: String,
+}
+
+impl Dial {
+    /// A dial that has sent nothing yet.
+    pub(super) fn new(call_id: String, our_user: &str) -> Dial {
+        Dial {
+            forks: Vec::new(),
+            told_ringing: false,
+            winner: None,
+            call_id,
+            from_tag: super::call::new_tag(),
+            our_user: our_user.to_owned(),
+        }
+    }
+
+    /// Adds a fork that was sent; answers its index.
+    pub(super) fn add(&mut self, key: TransactionKey, request: Request, peer: Peer) -> usize {
+        self.forks.push(Fork { key, request, peer, done: false, status: 0 });
+        self.forks.len() - 1
+    }
+
+    /// Whether no fork could be sent.
+    pub(super) fn is_empty(&self) -> bool {
+        self.forks.is_empty()
+    }
+
+    /// Fork `index`.
+    pub(super) fn fork(&self, index: usize) -> &Fork {
+        &self.forks[index]
+    }
+
+    /// A report about fork `index` while ringing.
+    pub(super) fn on_ringing_report(&mut self, index: usize, event: ClientEvent) -> Progress {
+        let Some(fork) = self.forks.get_mut(index) else { return Progress::Nothing };
+        let progress = match event {
+            ClientEvent::Response(response) => {
+                let status = response.status.code();
+                if (200..300).contains(&status) {
+                    fork.done = true;
+                    fork.status = status;
+                    return Progress::Answered(index, response);
+                }
+                if status >= 300 {
+                    fork.done = true;
+                    fork.status = status;
+                    Progress::Nothing
+                } else if status == 183 && !response.body().is_empty() {
+                    match SessionDescription::parse(&String::from_utf8_lossy(response.body())) {
+                        Ok(early) => Progress::EarlyMedia(early),
+                        Err(_) => Progress::Nothing,
+                    }
+                } else if status == 180 && !self.told_ringing {
+                    self.told_ringing = true;
+                    Progress::Ringing
+                } else {
+                    Progress::Nothing
+                }
+            }
+            ClientEvent::Timeout | ClientEvent::TransportError => {
+                fork.done = true;
+                fork.status = 408;
+                Progress::Nothing
+            }
+        };
+        if self.forks.iter().all(|f| f.done) {
+            let statuses: Vec<u16> = self.forks.iter().map(|f| f.status).collect();
+            return Progress::Failed(best_failure(&statuses));
+        }
+        progress
+    }
+
+    /// Records that fork `index` won and the ACK its 2xx got.
+    pub(super) fn won(&mut self, index: usize, ack: Option<Request>) {
+        self.winner = Some((index, ack));
+    }
+
+    /// Whether every fork has ended.
+    pub(super) fn settled(&self) -> bool {
+        self.forks.iter().all(|f| f.done)
+    }
+
+    /// CANCELs every fork still ringing but `except`.
+    pub(super) async fn cancel(&self, shared: &Shared, except: Option<usize>) {
+        for (index, fork) in self.forks.iter().enumerate() {
+            if Some(index) != except && !fork.done {
+                shared.endpoint.cancel(&fork.key).await;
+            }
+        }
+    }
+
+    /// A report about fork `index` after ringing ended: the winner's 2xx again is ACKed
+    /// again; another fork's 2xx is ACKed and hung up; a failure ends the fork.
+    pub(super) async fn settle(&mut self, shared: &Shared, index: usize, event: ClientEvent) {
+        let Some(fork) = self.forks.get_mut(index) else { return };
+        match event {
+            ClientEvent::Response(response) if (200..300).contains(&response.status.code()) => match &self.winner {
+                Some((winner, Some(ack))) if *winner == index => {
+                    let _ = shared.endpoint.send_ack(ack.clone(), fork.peer).await;
+                }
+                _ => {
+                    fork.done = true;
+                    self.refuse_late_answer(shared, index, &response).await;
+                }
+            },
+            ClientEvent::Response(response) if response.status.code() >= 300 => fork.done = true,
+            ClientEvent::Response(_) => {}
+            ClientEvent::Timeout | ClientEvent::TransportError => fork.done = true,
+        }
+    }
+
+    /// ACKs a 2xx from fork `index`, then hangs it up (§13.2.2.4): a fork that lost the race,
+    /// or a winner whose call cannot go on.
+    pub(super) async fn refuse_late_answer(&self, shared: &Shared, index: usize, response: &Response) {
+        let fork = &self.forks[index];
+        let contact = super::call::contact(shared, &fork.peer, &self.our_user);
+        let Ok(mut dialog) = Dialog::as_uac(&fork.request, response, &contact) else { return };
+        if let Ok(ack) = dialog.ack(1) {
+            let _ = shared.endpoint.send_ack(ack, fork.peer).await;
+        }
+        if let Ok(bye) = dialog.request(Method::Bye, None) {
+            let _ = shared.endpoint.request(bye, fork.peer).await;
+        }
+    }
+}
+
+/// Q.850 cause and CDR disposition of a failure status from the callee (RFC 3398 §8.2.6.1).
+pub(super) fn failure_of(status: u16) -> (u16, Disposition) {
+    match status {
+        486 | 600 => (17, Disposition::Busy),
+        603 => (21, Disposition::Busy),
+        404 | 604 => (1, Disposition::Failed),
+        408 => (18, Disposition::NoAnswer),
+        480 => (18, Disposition::NoAnswer),
+        487 => (16, Disposition::NoAnswer),
+        503 => (34, Disposition::Congestion),
+        _ => (31, Disposition::Failed),
+    }
+}
+
+/// Which failure the caller hears when every fork failed (§16.7 step 6, simplified):
+/// busy beats decline beats the rest, which become 480.
+fn best_failure(statuses: &[u16]) -> u16 {
+    for preferred in [486, 600, 603, 404] {
+        if statuses.contains(&preferred) {
+            return preferred;
+        }
+    }
+    480
+}
+
+/// The reason phrase we send with a failure `status`.
+pub(super) fn reason_of(status: u16) -> &'static str {
+    match status {
+        404 => "Not Found",
+        480 => "Temporarily Unavailable",
+        486 => "Busy Here",
+        487 => "Request Terminated",
+        488 => "Not Acceptable Here",
+        600 => "Busy Everywhere",
+        603 => "Decline",
+        _ => "Call Failed",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_caller_hears_busy_before_decline_before_unavailable() {
+        assert_eq!(best_failure(&[480, 486, 603]), 486);
+        assert_eq!(best_failure(&[408, 603]), 603);
+        assert_eq!(best_failure(&[408, 500, 487]), 480);
+        assert_eq!(best_failure(&[404]), 404);
+    }
+
+    #[test]
+    fn failures_map_to_asterisk_dispositions_and_q850_causes() {
+        assert_eq!(failure_of(486), (17, Disposition::Busy));
+        assert_eq!(failure_of(480), (18, Disposition::NoAnswer));
+        assert_eq!(failure_of(404), (1, Disposition::Failed));
+        assert_eq!(failure_of(503), (34, Disposition::Congestion));
+    }
+}
