@@ -92,6 +92,9 @@ struct CrmSection {
     /// salara's mode: loopback clients need no credentials (only with a loopback listener).
     #[serde(default)]
     anonymous_loopback: bool,
+    /// How long an operator's phones ring on click-to-call, in seconds (salara's
+    /// `timeout_makecall`).
+    makecall_timeout: Option<u64>,
 }
 
 /// `[webhooks]`: where webhooks may go, their timeouts and their retry schedule.
@@ -307,6 +310,11 @@ impl Config {
         config.crm_options = sb_crm::listener::CrmOptions {
             secret: secret.filter(|secret| !secret.is_empty()),
             anonymous_loopback: file.crm.anonymous_loopback,
+            makecall_ring: file
+                .crm
+                .makecall_timeout
+                .map(std::time::Duration::from_secs)
+                .unwrap_or(sb_crm::listener::DEFAULT_MAKECALL_RING),
         };
         config.demo = flags.demo || file.demo.unwrap_or(false);
         // Checked even without `demo`, so a broken section is found before it is switched on.

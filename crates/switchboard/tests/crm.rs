@@ -190,6 +190,79 @@ async fn a_text_message_reaches_the_operators_phone() {
 }
 
 #[tokio::test]
+async fn click_to_call_rings_the_operator_then_connects_the_number() {
+    if !require_tool("sipp", "sip-tester") {
+        return;
+    }
+    for backend in backends() {
+        let (pbx, crm, token) = Crm::start(backend, &["1001", "1002"]).await;
+        let token = token.as_str();
+        // The operator answers, talks for a second and hangs up; the number answers and waits.
+        let (_, operator) = callee(&pbx, "1001", "c2c-operator", "uas_answer_hangup.xml", &[]).await;
+        let (_, phone) = callee(&pbx, "1002", "c2c-phone", "uas_answer.xml", &[]).await;
+
+        let (status, body) = crm.post(Some(token), &json!({"operator": "1001", "phone": "1999"})).await;
+        assert_eq!((status, &body["message"]), (404, &json!("no route to 1999; no call was placed")), "{body}");
+
+        let (status, body) = crm.post(Some(token), &json!({"operator": "1001", "phone": "1002"})).await;
+        assert_eq!((status, &body["result"], &body["text"]), (200, &json!(0), &json!("Idle")), "{body}");
+        let call = body["call"].as_str().expect("a call id").to_owned();
+        let channel = body["channel"].as_str().expect("the operator's channel").to_owned();
+        assert!(channel.starts_with("PJSIP/1001-"), "{body}");
+        // While both talk, the operator's channel is up and both phones are in use.
+        let up = crm.until_text(token, &json!({"chan": channel}), "UP").await;
+        assert_eq!(up, json!({"result": 6, "text": "UP"}));
+        let busy = crm.until_text(token, &json!({"exten": "1002"}), "InUse").await;
+        assert_eq!(busy, json!({"result": 1, "text": "InUse"}));
+        // A second click-to-call to the same operator now gets the busy code.
+        let (status, body) = crm.post(Some(token), &json!({"operator": "1001", "phone": "1002"})).await;
+        assert_eq!((status, &body["result"], &body["text"]), (409, &json!(1), &json!("InUse")), "{body}");
+
+        let (operator, phone) = (operator.finish().await, phone.finish().await);
+        assert!(operator.status.success() && phone.status.success(), "{}\n{}", operator.report(), phone.report());
+        // The operator's phone shows whom it is connected to; the number sees the operator,
+        // and is offered what the operator's phone answered (PCMA alone), so media flows as is.
+        let to_operator = operator.request("INVITE");
+        assert!(to_operator.headers("From").iter().any(|from| from.contains("sip:1002@")), "{}", to_operator.text);
+        let to_phone = phone.request("INVITE");
+        assert!(to_phone.headers("From").iter().any(|from| from.contains("sip:1001@")), "{}", to_phone.text);
+        assert!(to_phone.text.contains("RTP/AVP 8\r\n") || to_phone.text.contains("RTP/AVP 8\n"), "{}", to_phone.text);
+        assert_eq!(phone.received_requests(), ["INVITE", "ACK", "BYE"], "the operator's hang-up reaches the number");
+
+        if let Some(cdr) = pbx.assert_one_cdr("1001", "1002", "ANSWERED").await {
+            assert_eq!(cdr["uniqueid"], json!(call), "{cdr}");
+            assert_eq!(cdr["channel"], json!(channel), "{cdr}");
+            assert!(cdr["dstchannel"].as_str().is_some_and(|c| c.starts_with("PJSIP/1002-")), "{cdr}");
+        }
+        let (status, _) = crm.post(Some(token), &json!({"chan": channel})).await;
+        assert_eq!(status, 404, "the channel is gone once the call ended");
+        pbx.assert_no_calls_left().await;
+    }
+}
+
+#[tokio::test]
+async fn click_to_call_reports_an_operator_who_declines() {
+    if !require_tool("sipp", "sip-tester") {
+        return;
+    }
+    for backend in backends() {
+        let (pbx, crm, token) = Crm::start(backend, &["1001", "1002"]).await;
+        let token = token.as_str();
+        let (_, operator) = callee(&pbx, "1001", "c2c-busy-operator", "uas_busy.xml", &[]).await;
+        let (status, body) = crm.post(Some(token), &json!({"operator": "1001", "phone": "1002"})).await;
+        assert_eq!(status, 200, "the operator was idle when asked: {body}");
+        let run = operator.finish().await;
+        assert!(run.status.success(), "{}", run.report());
+        // The reply could not know; the CDR, found by the call id, says what happened.
+        if let Some(cdr) = pbx.assert_one_cdr("1001", "1002", "BUSY").await {
+            assert_eq!(cdr["uniqueid"], body["call"], "{cdr}");
+            assert_eq!(cdr["dstchannel"], json!(""), "the number was never dialled: {cdr}");
+        }
+        pbx.assert_no_calls_left().await;
+    }
+}
+
+#[tokio::test]
 async fn bad_requests_get_clear_errors() {
     for backend in backends() {
         let (pbx, crm, token) = Crm::start(backend, &["1001"]).await;
@@ -219,9 +292,9 @@ async fn bad_requests_get_clear_errors() {
         let huge = format!(r#"{{"operator":"1001","phone":"1","msg":"{}"}}"#, "x".repeat(64 * 1024));
         let (status, body) = crm.send(token, |c, base| c.post(format!("{base}/")).body(huge)).await;
         assert_eq!((status, &body["result"]), (413, &json!(-2)), "{body}");
-        // Click-to-call is not built yet: it says so and places nothing.
-        let (status, body) = crm.post(Some(token), &json!({"operator": "1001", "phone": "1002"})).await;
-        assert_eq!((status, &body["result"]), (501, &json!(-2)), "{body}");
+        // An operator with no phone cannot be rung: its state, and nothing placed.
+        let (status, body) = crm.post(Some(token), &json!({"operator": "1001", "phone": "1001"})).await;
+        assert_eq!((status, &body["result"], &body["text"]), (409, &json!(4), &json!("Unavailable")), "{body}");
         pbx.assert_no_calls_left().await;
     }
 }

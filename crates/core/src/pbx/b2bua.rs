@@ -18,7 +18,7 @@ use sb_media::relay::{Relay, Side};
 use sb_media::sdp::SessionDescription;
 use sb_sip::dialog::Dialog;
 use sb_sip::endpoint::{ClientEvent, ServerRequest};
-use sb_sip::message::{self, HeaderName, Method, Reply, Request, RequestBuilder};
+use sb_sip::message::{self, HeaderName, Method, Reply, Request, RequestBuilder, Response};
 use sb_sip::transport::{Peer, Protocol};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -61,6 +61,12 @@ impl Leg {
     ) -> Leg {
         Leg { dialog, peer, side, channel, our_user, _live: Live::new(&shared.metrics, |m| &m.dialogs) }
     }
+
+    /// Whether `request` belongs to this leg's dialog.
+    pub(super) fn owns(&self, request: &Request) -> bool {
+        message::call_id(&request.headers).as_deref() == Some(self.dialog.call_id())
+            && message::from(&request.headers).and_then(|f| f.tag).as_deref() == Some(self.dialog.remote_tag())
+    }
 }
 
 /// A request from one leg, forwarded on the other, waiting for the answer.
@@ -78,6 +84,16 @@ pub(super) struct Parties<'a> {
     pub from: (&'a str, &'a str),
     /// The number dialled, in the To header.
     pub to: &'a str,
+}
+
+/// A dial's answer, taken.
+pub(super) struct Answered {
+    /// Our dialog with the callee.
+    pub dialog: Dialog,
+    /// Where the callee answered from.
+    pub peer: Peer,
+    /// The callee's SDP answer, if it sent a readable one.
+    pub sdp: Option<SessionDescription>,
 }
 
 /// The state every two-leg call shares.
@@ -214,18 +230,41 @@ impl B2bua {
         self.dials[side_index(side)].as_mut().expect("the side was dialled")
     }
 
-    /// CANCELs the forks of the dial on `side` still ringing, but `except`.
-    pub(super) async fn cancel_dial(&self, side: Side, except: Option<usize>) {
-        if let Some(dial) = &self.dials[side_index(side)] {
-            dial.cancel(&self.shared, except).await;
-        }
-    }
-
     /// ACKs and hangs up a 2xx from fork `index` of the dial on `side`.
-    pub(super) async fn refuse_answer(&self, side: Side, index: usize, response: &sb_sip::message::Response) {
+    pub(super) async fn refuse_answer(&self, side: Side, index: usize, response: &Response) {
         if let Some(dial) = &self.dials[side_index(side)] {
             dial.refuse_late_answer(&self.shared, index, response).await;
         }
+    }
+
+    /// Takes fork `winner`'s 2xx on `side`: forms the dialog, ACKs it, cancels the other
+    /// forks and points the relay at the answer's media. On a 2xx that cannot form a dialog
+    /// every fork is hung up or cancelled and `None` is answered.
+    pub(super) async fn accept(&mut self, side: Side, winner: usize, response: &Response) -> Option<Answered> {
+        let dial = self.dials[side_index(side)].as_mut()?;
+        let fork = dial.fork(winner);
+        let peer = fork.peer;
+        let contact = contact(&self.shared, &peer, &dial.our_user);
+        let dialog = match Dialog::as_uac(&fork.request, response, &contact) {
+            Ok(dialog) => dialog,
+            Err(e) => {
+                tracing::warn!(error = %e, "a 2xx that cannot form a dialog");
+                dial.refuse_late_answer(&self.shared, winner, response).await;
+                dial.cancel(&self.shared, Some(winner)).await;
+                return None;
+            }
+        };
+        let ack = dialog.ack(1).ok();
+        if let Some(ack) = ack.clone() {
+            let _ = self.shared.endpoint.send_ack(ack, peer).await;
+        }
+        dial.won(winner, ack);
+        dial.cancel(&self.shared, Some(winner)).await;
+        let sdp = SessionDescription::parse(&String::from_utf8_lossy(response.body())).ok();
+        if let Some(target) = sdp.as_ref().and_then(SessionDescription::audio_target) {
+            self.relay.set_remote(side, target);
+        }
+        Some(Answered { dialog, peer, sdp })
     }
 
     /// CANCELs the forks of every dial still ringing.

@@ -263,33 +263,14 @@ impl Call {
     }
 
     async fn answered(mut self, winner: usize, response: Response) {
-        let fork = self.b2b.dial_on(Side::B).fork(winner);
-        let (fork_peer, fork_request) = (fork.peer, fork.request.clone());
-        let b_contact = self.b2b.contact_for(&fork_peer, &self.caller.number);
-        let b_dialog = match Dialog::as_uac(&fork_request, &response, &b_contact) {
-            Ok(dialog) => dialog,
-            Err(e) => {
-                tracing::warn!(error = %e, "the callee's 2xx cannot form a dialog");
-                self.b2b.refuse_answer(Side::B, winner, &response).await;
-                self.b2b.cancel_dial(Side::B, Some(winner)).await;
-                self.reply_a(502, "Bad Gateway", None).await;
-                let channel = self.b2b.record.dstchannel.clone();
-                self.b2b.drain().await;
-                return self.b2b.end(Disposition::Failed, 31, &channel).await;
-            }
+        let Some(b) = self.b2b.accept(Side::B, winner, &response).await else {
+            self.reply_a(502, "Bad Gateway", None).await;
+            let channel = self.b2b.record.dstchannel.clone();
+            self.b2b.drain().await;
+            return self.b2b.end(Disposition::Failed, 31, &channel).await;
         };
-        let b_ack = b_dialog.ack(1).ok();
-        if let Some(ack) = b_ack.clone() {
-            let _ = self.b2b.shared.endpoint.send_ack(ack, fork_peer).await;
-        }
-        self.b2b.dial_on(Side::B).won(winner, b_ack);
-        self.b2b.cancel_dial(Side::B, Some(winner)).await;
-        let answer_sdp = SessionDescription::parse(&String::from_utf8_lossy(response.body())).ok();
-        if let Some(target) = answer_sdp.as_ref().and_then(SessionDescription::audio_target) {
-            self.b2b.relay.set_remote(Side::B, target);
-        }
         let a_peer = self.a.peer;
-        let to_a = answer_sdp.map(|sdp| self.b2b.sdp_towards(Side::A, &a_peer, &sdp));
+        let to_a = b.sdp.map(|sdp| self.b2b.sdp_towards(Side::A, &a_peer, &sdp));
         self.reply_a(200, "OK", to_a).await;
         self.b2b.set_line_states(ChannelState::Up);
         self.b2b.record.answer = Some(OffsetDateTime::now_utc());
@@ -311,7 +292,7 @@ impl Call {
         let (a_channel, b_channel) = (self.b2b.record.channel.clone(), self.b2b.record.dstchannel.clone());
         let mut legs = [
             Leg::new(&shared, a_dialog, a_peer, Side::A, a_channel, dialled),
-            Leg::new(&shared, b_dialog, fork_peer, Side::B, b_channel, self.caller.number.clone()),
+            Leg::new(&shared, b.dialog, b.peer, Side::B, b_channel, self.caller.number.clone()),
         ];
         let hangup_source = self.b2b.talk(&mut legs).await;
         drop(legs);

@@ -8,6 +8,7 @@
 //! - [`call`]: a call a phone places, one task per call: routing, ringing, answer.
 //! - [`dial`]: the forks of one INVITE to a callee's contacts, and what their answers mean.
 //! - [`b2bua`]: what every two-leg call shares: relay, in-dialog forwarding, hang-up.
+//! - [`originate`]: calls the PBX places itself (click-to-call).
 //! - [`record`]: the CDR and channel events a call makes as it goes.
 //! - [`application`]: calls the PBX answers itself (echo, playback, conference).
 
@@ -16,6 +17,7 @@ mod b2bua;
 mod call;
 mod dial;
 mod dispatch;
+mod originate;
 mod record;
 mod register;
 mod status;
@@ -28,6 +30,7 @@ use crate::metrics::{CallMetrics, Exposition};
 use crate::registrar::{RegisterPolicy, Registrar};
 use crate::throttle::{Throttle, ThrottlePolicy};
 pub use application::{Application, Applications};
+pub use originate::{ClickToCall, OriginateError, Originated};
 pub use status::{MessageOutcome, PeerState, StatusError};
 use sb_media::relay::MediaEngine;
 use sb_sip::auth::digest::Algorithm;

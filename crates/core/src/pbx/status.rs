@@ -148,7 +148,7 @@ impl Pbx {
 }
 
 /// Extension `number`, if it is active and `tenant` (when given) owns it.
-async fn visible_extension(
+pub(super) async fn visible_extension(
     shared: &Shared,
     number: &str,
     tenant: Option<&str>,

@@ -24,7 +24,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use sb_api::{bearer, hash_secret, Authenticator};
 use sb_core::devicestate::ExtensionState;
-use sb_core::pbx::{MessageOutcome, Pbx, PeerState, StatusError};
+use sb_core::pbx::{ClickToCall, MessageOutcome, OriginateError, Pbx, PeerState, StatusError};
 use sb_core::provisioning::Role;
 use sb_core::secrets;
 use serde_json::{json, Value};
@@ -42,14 +42,26 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// salara's result code for a request it could not read or do.
 const RESULT_ERROR: i32 = -2;
 
-/// How the listener authenticates.
-#[derive(Debug, Clone, Default)]
+/// How long an operator's phones ring on click-to-call unless configured (salara's sample
+/// `timeout_makecall`).
+pub const DEFAULT_MAKECALL_RING: Duration = Duration::from_secs(20);
+
+/// How the listener authenticates and places calls.
+#[derive(Debug, Clone)]
 pub struct CrmOptions {
     /// The shared secret accepted as a bearer token, if any.
     pub secret: Option<String>,
     /// Whether loopback clients may call without credentials (only honoured when the
     /// listener itself is bound to loopback).
     pub anonymous_loopback: bool,
+    /// How long the operator's phones ring on click-to-call.
+    pub makecall_ring: Duration,
+}
+
+impl Default for CrmOptions {
+    fn default() -> Self {
+        CrmOptions { secret: None, anonymous_loopback: false, makecall_ring: DEFAULT_MAKECALL_RING }
+    }
 }
 
 /// What the listener's handler needs.
@@ -59,6 +71,7 @@ pub struct CrmState {
     auth: Arc<Authenticator>,
     secret_hash: Option<String>,
     anonymous_loopback: bool,
+    makecall_ring: Duration,
 }
 
 impl CrmState {
@@ -70,6 +83,7 @@ impl CrmState {
             auth,
             secret_hash: options.secret.as_deref().filter(|secret| !secret.is_empty()).map(hash_secret),
             anonymous_loopback: options.anonymous_loopback && bound.ip().is_loopback(),
+            makecall_ring: options.makecall_ring,
         }
     }
 }
@@ -111,7 +125,7 @@ async fn handle(
         Ok(request) => request,
         Err(error) => return salara(StatusCode::BAD_REQUEST, RESULT_ERROR, "Error", Some(&error.to_string())),
     };
-    match answer(&state.pbx, &client, &request).await {
+    match answer(&state, &client, &request).await {
         Ok(response) => response,
         Err(error) => {
             tracing::error!(%error, "CRM request failed");
@@ -179,7 +193,8 @@ fn parse(uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Result<CrmRequest, Requ
 }
 
 /// Does what `request` asks, as `client` may.
-async fn answer(pbx: &Pbx, client: &Client, request: &CrmRequest) -> Result<Response, StatusError> {
+async fn answer(state: &CrmState, client: &Client, request: &CrmRequest) -> Result<Response, StatusError> {
+    let pbx = &state.pbx;
     let tenant = client.tenant.as_deref();
     if matches!(request, CrmRequest::MakeCall { .. } | CrmRequest::SendMessage { .. }) && !client.may_act {
         return Ok(salara(StatusCode::FORBIDDEN, RESULT_ERROR, "Error", Some("this key may only ask for states")));
@@ -221,13 +236,42 @@ async fn answer(pbx: &Pbx, client: &Client, request: &CrmRequest) -> Result<Resp
                 ),
             }
         }
-        CrmRequest::MakeCall { .. } => salara(
-            StatusCode::NOT_IMPLEMENTED,
-            RESULT_ERROR,
-            "Error",
-            Some("click-to-call is not available in this version; no call was placed"),
-        ),
+        CrmRequest::MakeCall { operator, phone, .. } => {
+            let request = ClickToCall {
+                operator: operator.clone(),
+                phone: phone.clone(),
+                tenant: client.tenant.clone(),
+                ring: state.makecall_ring,
+            };
+            make_call(pbx, request).await
+        }
     })
+}
+
+/// Starts a click-to-call. Unlike salara, the reply says whether a call was placed, and
+/// names it: `call` is the CDR's `uniqueid`, `channel` the operator's channel.
+async fn make_call(pbx: &Pbx, request: ClickToCall) -> Response {
+    match pbx.click_to_call(request).await {
+        Ok(call) => {
+            let idle = ExtensionState::Idle;
+            let body = with_fields(
+                salara_body(idle.code(), idle.text(), None),
+                [("call", json!(call.uniqueid)), ("channel", json!(call.channel))],
+            );
+            (StatusCode::OK, Json(body)).into_response()
+        }
+        Err(OriginateError::NoOperator) => salara(StatusCode::NOT_FOUND, -1, "Unknown", Some("no such operator")),
+        Err(error @ OriginateError::OperatorBusy(state)) => {
+            salara(StatusCode::CONFLICT, state.code(), state.text(), Some(&format!("{error}; no call was placed")))
+        }
+        Err(error @ OriginateError::NoRoute(_)) => {
+            salara(StatusCode::NOT_FOUND, RESULT_ERROR, "Error", Some(&format!("{error}; no call was placed")))
+        }
+        Err(error @ (OriginateError::Media | OriginateError::Store(_))) => {
+            tracing::error!(%error, "click-to-call failed");
+            salara(StatusCode::SERVICE_UNAVAILABLE, RESULT_ERROR, "Error", Some("the PBX cannot place calls right now"))
+        }
+    }
 }
 
 /// 401 with the scheme to use.
@@ -253,7 +297,14 @@ fn salara(status: StatusCode, result: i32, text: &str, message: Option<&str>) ->
 }
 
 /// `body` with one more field, as a reply with `status`.
-fn with(mut body: Value, key: &str, value: Value, status: StatusCode) -> Response {
-    body[key] = value;
-    (status, Json(body)).into_response()
+fn with(body: Value, key: &str, value: Value, status: StatusCode) -> Response {
+    (status, Json(with_fields(body, [(key, value)]))).into_response()
+}
+
+/// `body` with more fields.
+fn with_fields<const N: usize>(mut body: Value, fields: [(&str, Value); N]) -> Value {
+    for (key, value) in fields {
+        body[key] = value;
+    }
+    body
 }
