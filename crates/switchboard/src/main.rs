@@ -1,6 +1,7 @@
 //! `switchboard`: the PBX binary. `serve` runs it; `keys create` makes API keys.
 
 mod config;
+mod http_server;
 mod memory;
 mod seed;
 mod serve;

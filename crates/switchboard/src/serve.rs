@@ -4,6 +4,7 @@
 //! published so far to their outbox before the store closes.
 
 use crate::config::Config;
+use crate::http_server::{self, HttpLimits};
 use crate::seed;
 use anyhow::{Context, Result};
 use axum::extract::State;
@@ -20,7 +21,6 @@ use sb_sip::endpoint::{Endpoint, EndpointConfig};
 use sb_sip::transport::{TransportConfig, Transports};
 use sb_store::Store;
 use serde_json::json;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tower_http::timeout::TimeoutLayer;
@@ -56,14 +56,13 @@ pub async fn run(config: Config) -> Result<()> {
         .nest("/api", sb_api::router(state, &options))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)));
 
-    let listener = tokio::net::TcpListener::bind(config.http).await.with_context(|| format!("binding HTTP to {}", config.http))?;
+    let listener =
+        tokio::net::TcpListener::bind(config.http).await.with_context(|| format!("binding HTTP to {}", config.http))?;
     let bound = listener.local_addr()?;
     tracing::info!(%bound, "HTTP listening");
     // A parseable line for scripts and tests that bind port 0.
     println!("switchboard: http listening on {bound}");
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    http_server::serve(listener, app, HttpLimits::default(), shutdown_signal()).await;
     crm.abort();
     webhooks.shutdown().await;
     store.close().await;
@@ -73,22 +72,21 @@ pub async fn run(config: Config) -> Result<()> {
 
 /// Binds the CRM bridge's listener and serves it in the background.
 async fn start_crm(config: &Config, pbx: Pbx, auth: Arc<Authenticator>) -> Result<tokio::task::JoinHandle<()>> {
-    let listener = tokio::net::TcpListener::bind(config.crm).await.with_context(|| format!("binding the CRM bridge to {}", config.crm))?;
+    let listener = tokio::net::TcpListener::bind(config.crm)
+        .await
+        .with_context(|| format!("binding the CRM bridge to {}", config.crm))?;
     let bound = listener.local_addr()?;
     let router = sb_crm::listener::router(sb_crm::listener::CrmState::new(pbx, auth, &config.crm_options, bound));
     tracing::info!(%bound, "CRM bridge listening");
     println!("switchboard: crm listening on {bound}");
-    Ok(tokio::spawn(async move {
-        if let Err(error) = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await {
-            tracing::error!(%error, "the CRM bridge stopped");
-        }
-    }))
+    Ok(tokio::spawn(http_server::serve(listener, router, HttpLimits::default(), std::future::pending())))
 }
 
 /// Binds SIP on UDP and TCP, and starts the endpoint, the media relay and the call core.
 async fn start_sip(config: &Config, store: Store, events: EventBus) -> Result<Pbx> {
     let transport = TransportConfig { listen: vec![config.sip], ..TransportConfig::default() };
-    let (transports, received) = Transports::bind(transport).await.with_context(|| format!("binding SIP to {}", config.sip))?;
+    let (transports, received) =
+        Transports::bind(transport).await.with_context(|| format!("binding SIP to {}", config.sip))?;
     for addr in transports.local_addrs() {
         tracing::info!(%addr, "SIP listening (UDP and TCP)");
         println!("switchboard: sip listening on {addr}");

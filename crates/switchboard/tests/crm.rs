@@ -9,6 +9,8 @@ use common::{backends, create_acme};
 use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 use tokio::time::Instant;
 
 /// A client of the CRM bridge.
@@ -257,6 +259,75 @@ async fn click_to_call_reports_an_operator_who_declines() {
         if let Some(cdr) = pbx.assert_one_cdr("1001", "1002", "BUSY").await {
             assert_eq!(cdr["uniqueid"], body["call"], "{cdr}");
             assert_eq!(cdr["dstchannel"], json!(""), "the number was never dialled: {cdr}");
+        }
+        pbx.assert_no_calls_left().await;
+    }
+}
+
+/// Sends `bytes` on a fresh connection to `addr` and answers the status of the reply, or
+/// `None` if the server closed the connection without one.
+async fn raw_status(addr: SocketAddr, bytes: &[u8]) -> Option<u16> {
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    stream.write_all(bytes).await.expect("send");
+    let mut reply = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(15), stream.read_to_end(&mut reply))
+        .await
+        .expect("an answer or a close");
+    let text = String::from_utf8_lossy(&reply);
+    text.strip_prefix("HTTP/1.1 ").and_then(|rest| rest.get(..3)).and_then(|code| code.parse().ok())
+}
+
+#[tokio::test]
+async fn slow_and_malformed_clients_do_not_disturb_a_call_in_progress() {
+    if !require_tool("sipp", "sip-tester") {
+        return;
+    }
+    for backend in backends() {
+        let (pbx, crm, token) = Crm::start(backend, &["1001", "1002"]).await;
+        let token = token.as_str();
+        // A 2.5 s call with RTP from a capture.
+        let (_, callee) = callee(&pbx, "1002", "storm-callee", "uas_answer.xml", &[]).await;
+        let caller = caller(&pbx, "1001", "1002", "storm-caller", "uac_call.xml").spawn();
+        assert_eq!(crm.until_text(token, &json!({"exten": "1002"}), "InUse").await["text"], "InUse");
+
+        // 200 clients start a request and never finish it (slowloris)...
+        let mut slow = Vec::new();
+        for _ in 0..200 {
+            let mut stream = TcpStream::connect(crm.addr).await.expect("connect");
+            stream.write_all(b"POST / HTTP/1.1\r\nHost: crm\r\nX-Slow: ").await.expect("send");
+            slow.push(stream);
+        }
+        // ...others send what is not HTTP, or lies about its body: each gets an error or a close.
+        let malformed: [(&[u8], Option<u16>); 5] = [
+            (b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n", Some(400)),
+            (b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 7\r\n\r\n12345", Some(400)),
+            (
+                b"POST / HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer x\r\nContent-Length: 99999999999\r\n\r\n",
+                Some(401),
+            ),
+            (
+                b"POST / HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer TOKEN\r\nContent-Length: 99999999999\r\n\r\n",
+                Some(413),
+            ),
+            (b"GET /exten=1002 HTTP/1.1\r\nHost: x\r\nX: \xff\xfe\r\nConnection: close\r\n\r\n", Some(401)),
+        ];
+        for (bytes, expected) in malformed {
+            let bytes = String::from_utf8_lossy(bytes).replace("TOKEN", token).into_bytes();
+            assert_eq!(raw_status(crm.addr, &bytes).await, expected, "{}", String::from_utf8_lossy(&bytes));
+        }
+        let huge = format!(r#"{{"exten":"{}"}}"#, "1".repeat(256 * 1024));
+        assert_eq!(crm.send(token, |c, base| c.post(format!("{base}/")).body(huge)).await.0, 413);
+        // Meanwhile an honest client is answered, and the call goes on to its end untouched.
+        assert_eq!(crm.post(Some(token), &json!({"exten": "1001"})).await.1, json!({"result": 1, "text": "InUse"}));
+        let (caller, callee) = (caller.finish().await, callee.finish().await);
+        assert!(caller.status.success() && callee.status.success(), "{}\n{}", caller.report(), callee.report());
+        pbx.assert_one_cdr("1001", "1002", "ANSWERED").await;
+
+        // The slow clients are cut off at the request-head deadline (10 s), not kept forever.
+        for mut stream in slow {
+            let mut reply = Vec::new();
+            let read = tokio::time::timeout(Duration::from_secs(15), stream.read_to_end(&mut reply)).await;
+            assert!(read.is_ok(), "a slow client was still connected 15 s later");
         }
         pbx.assert_no_calls_left().await;
     }

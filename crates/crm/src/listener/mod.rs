@@ -16,9 +16,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
+use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
@@ -35,6 +33,10 @@ use request::{CrmRequest, RequestError};
 /// Largest request body: a text message and its fields, with room to spare. salara read
 /// 1,023 bytes; a bigger body is refused with 413.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// Largest body still read (and dropped) before a 413, so that an ordinary client sending
+/// it hears the reply; a larger one is refused at once and the connection closed.
+const DRAINED_EXCESS_BYTES: usize = 1024 * 1024;
 
 /// How long a client has to send its whole request (a slow sender holds nothing longer).
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
@@ -92,7 +94,6 @@ impl CrmState {
 pub fn router(state: CrmState) -> Router {
     Router::new()
         .fallback(handle)
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .with_state(state)
 }
@@ -109,19 +110,27 @@ struct Client {
 async fn handle(
     State(state): State<CrmState>,
     ConnectInfo(remote): ConnectInfo<SocketAddr>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    request: axum::extract::Request,
 ) -> Response {
-    let client = match authenticate(&state, &headers, remote.ip()).await {
+    let (parts, body) = request.into_parts();
+    // Credentials first: nobody unauthenticated makes the bridge read a body.
+    let client = match authenticate(&state, &parts.headers, remote.ip()).await {
         Ok(client) => client,
         Err(response) => return response,
     };
-    let body = match body {
+    let declared = parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if let Some(length) = declared.filter(|length| *length > MAX_BODY_BYTES as u64) {
+        // A client still sending would miss the reply: take in a moderate excess first.
+        if length <= DRAINED_EXCESS_BYTES as u64 {
+            let _ = axum::body::to_bytes(body, DRAINED_EXCESS_BYTES).await;
+        }
+        return too_large();
+    }
+    let body = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
         Ok(body) => body,
-        Err(rejection) => return salara(rejection.status(), RESULT_ERROR, "Error", Some(&rejection.body_text())),
+        Err(_) => return too_large(),
     };
-    let request = match parse(&uri, &headers, &body) {
+    let request = match parse(&parts.uri, &parts.headers, &body) {
         Ok(request) => request,
         Err(error) => return salara(StatusCode::BAD_REQUEST, RESULT_ERROR, "Error", Some(&error.to_string())),
     };
@@ -132,6 +141,12 @@ async fn handle(
             salara(StatusCode::SERVICE_UNAVAILABLE, RESULT_ERROR, "Error", Some("the PBX cannot answer right now"))
         }
     }
+}
+
+/// 413, for a body over [`MAX_BODY_BYTES`] (declared or sent).
+fn too_large() -> Response {
+    let message = format!("the request body is over {MAX_BODY_BYTES} bytes");
+    salara(StatusCode::PAYLOAD_TOO_LARGE, RESULT_ERROR, "Error", Some(&message))
 }
 
 /// Checks the bearer credential (or the anonymous-loopback allowance); failures count
