@@ -9,13 +9,20 @@ use crate::directory::ExtensionEntry;
 use crate::events::{CallEvents, ChannelEventKind, ChannelState, EventBus};
 use sb_sip::endpoint::ServerRequest;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::LazyLock;
 use time::OffsetDateTime;
 
 /// Channel numbers, as Asterisk's `PJSIP/1001-00000001`.
 static CHANNELS: AtomicU64 = AtomicU64::new(1);
 
-/// Call sequence numbers for CDR uniqueids (`<unix time>.<n>`, as Asterisk's), unique per process.
-static CALLS: AtomicU64 = AtomicU64::new(1);
+/// Call sequence numbers for CDR uniqueids (`<unix time>.<n>`, as Asterisk's). Asterisk
+/// counts from 1 at each start, so a quick restart reuses ids; this counter starts at the
+/// process's start time in milliseconds (modulo 10^9): a later process starts above every
+/// number an earlier one reached unless that one averaged over 1,000 calls a second.
+static CALLS: LazyLock<AtomicU64> = LazyLock::new(|| {
+    let millis = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
+    AtomicU64::new(u64::try_from(millis % 1_000_000_000).unwrap_or(0) + 1)
+});
 
 /// A new channel name for a leg to or from `extension`.
 pub(super) fn channel_name(extension: &str) -> String {
