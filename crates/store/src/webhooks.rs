@@ -370,6 +370,17 @@ impl WriteTx {
     }
 }
 
+impl WriteTx {
+    /// Deletes the deliveries that are settled (delivered or dead) and were created before
+    /// `before`; pending ones stay whatever their age. Answers how many went.
+    pub async fn prune_deliveries(&mut self, before: &str) -> Result<u64> {
+        let sql = format!("DELETE FROM {DELIVERIES} WHERE state <> 'pending' AND created_at < $1");
+        let (conn, _) = self.parts();
+        let done = sqlx::query(&sql).bind(before.to_owned()).execute(&mut *conn).await?;
+        Ok(done.rows_affected())
+    }
+}
+
 impl crate::ReadTx {
     /// See [`deliveries`].
     pub async fn deliveries(&mut self, query: &DeliveryQuery) -> Result<Vec<DeliveryRow>> {

@@ -2,7 +2,8 @@
 //! senders, on SQLite and (when `SWITCHBOARD_TEST_POSTGRES` names a server) PostgreSQL:
 //! only the oldest pending event of a call is due per webhook, a failed one holds back
 //! the rest of its call until it is delivered or dead, other calls and webhooks go on
-//! meanwhile, a lease is taken once, and deleting a webhook takes its deliveries along.
+//! meanwhile, a lease is taken once, settled rows are pruned after their retention, and
+//! deleting a webhook takes its deliveries along.
 
 mod common;
 
@@ -167,6 +168,17 @@ async fn outbox(url: &str) {
         conn.deliveries(&DeliveryQuery { tenant: Some("acme".into()), page, ..Default::default() }).await.unwrap();
     assert!(acme.is_empty(), "the delivery to acme's webhook was stored under default: {acme:?}");
     assert_eq!(count_deliveries(&mut conn, DeliveryState::Pending).await.unwrap(), 4);
+    drop(conn);
+
+    // Retention: settled rows older than the cut-off go, pending ones stay whatever their age.
+    let mut tx = store.write_records().await.unwrap();
+    assert_eq!(tx.prune_deliveries(T0).await.unwrap(), 0, "nothing was created before T0");
+    assert_eq!(tx.prune_deliveries(T1).await.unwrap(), 2, "A/1 delivered and A/2 dead");
+    tx.commit().await.unwrap();
+    let mut conn = store.read().await.unwrap();
+    assert_eq!(count_deliveries(&mut conn, DeliveryState::Pending).await.unwrap(), 4);
+    assert_eq!(count_deliveries(&mut conn, DeliveryState::Delivered).await.unwrap(), 0);
+    assert_eq!(count_deliveries(&mut conn, DeliveryState::Dead).await.unwrap(), 0);
     drop(conn);
 
     // Deleting a webhook deletes its deliveries.

@@ -108,6 +108,7 @@ struct WebhooksSection {
     retry_max_secs: Option<u64>,
     give_up_after_secs: Option<u64>,
     concurrency: Option<usize>,
+    retention_days: Option<u64>,
 }
 
 impl WebhooksSection {
@@ -127,6 +128,7 @@ impl WebhooksSection {
             connect_timeout: secs(self.connect_timeout_secs, defaults.connect_timeout),
             timeout: secs(self.timeout_secs, defaults.timeout),
             concurrency: self.concurrency.unwrap_or(defaults.concurrency),
+            retention: self.retention_days.map_or(defaults.retention, |days| Duration::from_secs(days * 86_400)),
         };
         let r = &config.retry;
         anyhow::ensure!(
@@ -139,6 +141,10 @@ impl WebhooksSection {
             "[webhooks] connect_timeout_secs must be above 0 and at most timeout_secs"
         );
         anyhow::ensure!((1..=1024).contains(&config.concurrency), "[webhooks] concurrency must be from 1 to 1024");
+        anyhow::ensure!(
+            self.retention_days.is_none_or(|days| (1..=3650).contains(&days)),
+            "[webhooks] retention_days must be from 1 to 3650"
+        );
         Ok(config)
     }
 }
@@ -461,6 +467,9 @@ mod tests {
         let config = tuned.resolve(false).expect("valid");
         assert_eq!((config.retry.first, config.retry.max), (Duration::from_millis(200), Duration::from_secs(2)));
         assert!(tuned.resolve(true).expect("valid").addresses.allow_private);
+        assert_eq!(config.retention, Duration::from_secs(7 * 86_400), "a week unless configured");
+        let kept = section("[webhooks]\nretention_days = 30").resolve(false).expect("valid");
+        assert_eq!(kept.retention, Duration::from_secs(30 * 86_400));
         assert!(section("[webhooks]\nallow_private = true").resolve(false).expect("valid").addresses.allow_private);
         for bad in [
             "retry_first_ms = 0",
@@ -468,6 +477,7 @@ mod tests {
             "timeout_secs = 1\nconnect_timeout_secs = 2",
             "concurrency = 0",
             "give_up_after_secs = 0",
+            "retention_days = 0",
         ] {
             assert!(section(&format!("[webhooks]\n{bad}")).resolve(false).is_err(), "{bad}");
         }

@@ -9,6 +9,7 @@
 //! receiver may see an event twice and must use its `id` to tell.
 //!
 //! - [`payload`]: the JSON a receiver gets (salara's fields plus `id` and `timestamp`).
+//! - [`retention`]: settled deliveries are deleted after `WebhookConfig::retention`.
 //! - [`metrics`]: figures for `/metrics`.
 
 pub mod address_policy;
@@ -16,6 +17,7 @@ pub mod guarded_resolver;
 pub mod metrics;
 mod outbox;
 pub mod payload;
+mod retention;
 pub mod retry;
 mod sender;
 pub mod signature;
@@ -44,6 +46,8 @@ pub struct WebhookConfig {
     pub timeout: Duration,
     /// The most requests in flight at once (each to a different call or webhook).
     pub concurrency: usize,
+    /// How long delivered and dead deliveries stay visible in the outbox.
+    pub retention: Duration,
 }
 
 impl Default for WebhookConfig {
@@ -54,6 +58,7 @@ impl Default for WebhookConfig {
             connect_timeout: Duration::from_secs(5),
             timeout: Duration::from_secs(10),
             concurrency: 16,
+            retention: Duration::from_secs(7 * 86_400),
         }
     }
 }
@@ -71,8 +76,8 @@ pub struct Webhooks {
     store: Store,
     metrics: Arc<WebhookMetrics>,
     stop: watch::Sender<bool>,
-    /// The writer's and the sender's tasks, until [`Webhooks::shutdown`] takes them.
-    tasks: Mutex<Option<[JoinHandle<()>; 2]>>,
+    /// The sender's, the writer's and the pruner's tasks, until [`Webhooks::shutdown`] takes them.
+    tasks: Mutex<Option<[JoinHandle<()>; 3]>>,
 }
 
 impl Webhooks {
@@ -85,8 +90,9 @@ impl Webhooks {
         let writer = outbox::OutboxWriter::new(store.clone(), bus.subscribe_reliable(), written, Arc::clone(&metrics));
         let (stop, stopped) = watch::channel(false);
         let writer = tokio::spawn(writer.run(stopped.clone()));
+        let pruner = tokio::spawn(retention::run(store.clone(), config.retention, stopped.clone()));
         let sender = tokio::spawn(Arc::new(sender).run(stopped));
-        Ok(Webhooks { store, metrics, stop, tasks: Mutex::new(Some([sender, writer])) })
+        Ok(Webhooks { store, metrics, stop, tasks: Mutex::new(Some([sender, writer, pruner])) })
     }
 
     /// The webhook figures in Prometheus text (the backlog is read from the outbox).
