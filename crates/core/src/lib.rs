@@ -7,10 +7,12 @@
 //!   store says about each extension (through a [`config_cache`]).
 //! - [`cdr`], [`metrics`], [`throttle`]: call records, figures for `/metrics`, bans.
 //! - [`events`]: the bus every channel event is published on once (webhooks, later ARI).
+//! - [`custom_app`]: the safe programs custom apps run (`Stasis`, `Answer`, `Playback`...).
 
 pub mod access;
 pub mod cdr;
 pub mod config_cache;
+pub mod custom_app;
 pub mod devicestate;
 pub mod directory;
 pub mod events;

@@ -45,6 +45,8 @@ pub enum Rule {
     /// A routing destination (extension, queue, IVR, ...); its route class is stored in
     /// the named companion column.
     Destination { class: &'static str },
+    /// A syntax read by a parser, whose message says what is wrong (a custom app's program).
+    Parsed(fn(&str) -> Result<(), String>),
 }
 
 /// What happens to a field when an item is created.

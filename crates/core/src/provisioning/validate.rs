@@ -96,8 +96,12 @@ pub fn check(field: &Field, value: &Value) -> Result<(), String> {
         }
     }
     for rule in field.rules {
+        if let Rule::Parsed(parse) = rule {
+            parse(&text)?;
+            continue;
+        }
         let ok = match rule {
-            Rule::Nullable | Rule::Exists(_) | Rule::Destination { .. } => true,
+            Rule::Nullable | Rule::Exists(_) | Rule::Destination { .. } | Rule::Parsed(_) => true,
             Rule::DigitString { plus } => {
                 let digits = if *plus { text.strip_prefix('+').unwrap_or(&text) } else { &text };
                 !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit())
@@ -146,7 +150,7 @@ fn message(rule: &Rule, attr: &str, value: &Value) -> String {
         Rule::Min(n) => format!("The {attr} must be at least {n} characters."),
         Rule::Max(n) if numeric => format!("The {attr} may not be greater than {n}."),
         Rule::Max(n) => format!("The {attr} may not be greater than {n} characters."),
-        Rule::Nullable => format!("The {attr} is invalid."),
+        Rule::Nullable | Rule::Parsed(_) => format!("The {attr} is invalid."),
     }
 }
 

@@ -1,11 +1,8 @@
-//! Custom apps (a safe subset of dialplan applications) and phone provisioning templates.
+//! Custom apps (a safe subset of dialplan applications, see [`crate::custom_app`]) and phone
+//! provisioning templates.
 
 use super::PRINTABLE_LINE;
 use crate::provisioning::model::*;
-
-/// One application call per line, from the applications Switchboard runs itself. Raw
-/// dialplan (SARK let `System()` through) is refused.
-const SAFE_APPS: &str = r"^(?:[ \t]*(?:Stasis|Answer|Playback|Echo|Dial|Hangup|Wait)\([^()\r\n;]*\)[ \t]*(?:\r?\n|$))*$";
 
 pub static CUSTOM_APPS: Resource = Resource {
     name: "customapps",
@@ -16,7 +13,7 @@ pub static CUSTOM_APPS: Resource = Resource {
         Field::text("cluster").required().rules(&[Rule::Exists("tenants")]),
         Field::text("desc").rules(&[Rule::Nullable, Rule::Regex(PRINTABLE_LINE)]),
         Field::text("extcode")
-            .rules(&[Rule::Nullable, Rule::Max(8192), Rule::Regex(SAFE_APPS)])
+            .rules(&[Rule::Nullable, Rule::Max(8192), Rule::Parsed(crate::custom_app::check)])
             .doc("Application calls, one per line: Stasis, Answer, Playback, Echo, Dial, Hangup, Wait"),
         Field::text("span").default("Neither").rules(&[Rule::In(&["Internal", "External", "Both", "Neither"])]).doc("Who can dial it by its key"),
         Field::text("striptags").default("NO").rules(&[Rule::In(&["YES", "NO"])]),
