@@ -4,6 +4,8 @@
 pub mod auth;
 pub mod docs;
 pub mod error;
+pub mod events;
+pub mod models;
 pub mod params;
 pub mod routing;
 pub mod spec;
