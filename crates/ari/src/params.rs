@@ -127,6 +127,10 @@ impl RawParams {
                 ParamType::Path => {
                     path.iter().find(|(n, _)| *n == param.name).map(|(_, v)| ParamValue::Text(v.clone()))
                 }
+                // Asterisk hands an `object` body parameter (the event filter) the whole body.
+                ParamType::Body if param.data_type == DataType::Object && !self.json.contains_key(param.name) => {
+                    (!self.json.is_empty()).then(|| ParamValue::Json(Value::Object(self.json.clone())))
+                }
                 ParamType::Query | ParamType::Body => match self.json.get(param.name) {
                     Some(Value::Null) | None => match self.query_value(param.name) {
                         Some(text) => Some(from_text(param, text)?),

@@ -80,6 +80,46 @@ struct FileConfig {
     crm: CrmSection,
     #[serde(default)]
     webhooks: WebhooksSection,
+    #[serde(default)]
+    ari: AriSection,
+}
+
+/// `[ari]`: ARI's users, as Asterisk's `ari.conf` declares them (`[ari.users.NAME]`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AriSection {
+    #[serde(default)]
+    users: std::collections::BTreeMap<String, AriUserSection>,
+}
+
+/// `[ari.users.NAME]`: one ARI user.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AriUserSection {
+    /// Plain text, as `ari.conf`'s `password_format=plain`.
+    password: String,
+    #[serde(default)]
+    read_only: bool,
+}
+
+impl AriSection {
+    /// The file's users, then those of `SWITCHBOARD_ARI_USERS` (`user:password,...`), which
+    /// replace file users of the same name.
+    fn users(&self, env: Option<&str>) -> Result<Vec<sb_ari::AriUser>> {
+        let mut users = Vec::new();
+        for (name, user) in &self.users {
+            anyhow::ensure!(!name.is_empty() && !user.password.is_empty(), "[ari.users.{name}] needs a password");
+            users.push(sb_ari::AriUser {
+                name: name.clone(),
+                password: user.password.clone(),
+                read_only: user.read_only,
+            });
+        }
+        if let Some(text) = env {
+            users.extend(sb_ari::parse_user_list(text).context("SWITCHBOARD_ARI_USERS")?);
+        }
+        Ok(users)
+    }
 }
 
 /// `[crm]`: the CRM bridge's listener and credentials.
@@ -270,6 +310,8 @@ pub struct Config {
     pub sip_throttle: sb_api::ThrottlePolicy,
     /// How call-event webhooks are delivered.
     pub webhooks: sb_crm::webhooks::WebhookConfig,
+    /// Who may use ARI (none: ARI answers 401 to everything).
+    pub ari_users: Vec<sb_ari::AriUser>,
 }
 
 /// Parses `START-END` (inclusive, START below END, at least two ports).
@@ -353,6 +395,7 @@ impl Config {
             file.media.rtp_ports.as_deref().map(parse_port_range).transpose().map_err(anyhow::Error::msg)?;
         config.rtp_ports = flags.rtp_ports.or(file_ports).unwrap_or((10000, 20000));
         config.webhooks = file.webhooks.resolve(flags.webhooks_allow_private)?;
+        config.ari_users = file.ari.users(std::env::var("SWITCHBOARD_ARI_USERS").ok().as_deref())?;
         Ok(config)
     }
 
@@ -390,6 +433,7 @@ impl Config {
             rtp_ports: (10000, 20000),
             sip_throttle,
             webhooks: sb_crm::webhooks::WebhookConfig::default(),
+            ari_users: Vec::new(),
         }
     }
 
@@ -457,6 +501,19 @@ mod tests {
         assert_eq!((webhooks.retry.first, webhooks.retry.max), (Duration::from_secs(1), Duration::from_secs(60)));
         assert_eq!(webhooks.retry.give_up_after, Duration::from_secs(86_400));
         assert_eq!((webhooks.connect_timeout, webhooks.timeout), (Duration::from_secs(5), Duration::from_secs(10)));
+    }
+
+    #[test]
+    fn ari_users_come_from_the_file_and_the_environment_list() {
+        let section = |text: &str| toml::from_str::<FileConfig>(text).expect("parses").ari;
+        let file =
+            section("[ari.users.app]\npassword = \"s3cret\"\n[ari.users.viewer]\npassword = \"v\"\nread_only = true");
+        let users = file.users(Some("script:pw")).expect("valid");
+        let summary: Vec<_> = users.iter().map(|u| (u.name.as_str(), u.password.as_str(), u.read_only)).collect();
+        assert_eq!(summary, vec![("app", "s3cret", false), ("viewer", "v", true), ("script", "pw", false)]);
+        assert!(section("[ari.users.x]\npassword = \"\"").users(None).is_err(), "an empty password is refused");
+        assert!(file.users(Some("no-password")).is_err(), "a malformed environment entry is refused");
+        assert!(toml::from_str::<FileConfig>("[ari.users.x]\npasswd = \"a\"").is_err(), "unknown keys are refused");
     }
 
     #[test]

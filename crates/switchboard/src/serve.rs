@@ -45,6 +45,16 @@ pub async fn run(config: Config) -> Result<()> {
     let auth = Arc::new(Authenticator::new(store.clone(), admin_token.as_deref(), Throttle::new(config.throttle)));
     let crm = start_crm(&config, pbx.clone(), Arc::clone(&auth)).await?;
     let state = ApiState { provisioning, auth, greetings_dir: config.greetings_dir() };
+    let ari = sb_ari::AriState::new(sb_ari::AriOptions {
+        users: config.ari_users.clone(),
+        throttle: config.throttle,
+        version: Some(env!("CARGO_PKG_VERSION").to_owned()),
+        pbx: Some(pbx.clone()),
+        ..Default::default()
+    });
+    if config.ari_users.is_empty() {
+        tracing::info!("no ARI users configured ([ari.users.NAME] or SWITCHBOARD_ARI_USERS): ARI answers 401");
+    }
     let options = ApiOptions { cors_origins: config.cors_origins.clone() };
     let metrics = Router::new()
         .route("/metrics", get(metrics))
@@ -54,6 +64,7 @@ pub async fn run(config: Config) -> Result<()> {
         .route("/healthz", get(healthz).with_state(store.clone()))
         .merge(metrics)
         .nest("/api", sb_api::router(state, &options))
+        .nest("/ari", sb_ari::router(ari))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)));
 
     let listener =

@@ -426,6 +426,8 @@ pub struct Server {
     pub database: Option<String>,
     /// Extra `serve` arguments (e.g. `--demo`).
     pub args: Vec<String>,
+    /// Extra environment variables of `serve`.
+    pub envs: Vec<(String, String)>,
     child: Option<Child>,
     output: Arc<Mutex<Vec<String>>>,
     /// The stdout lines of earlier processes on this data, oldest first.
@@ -452,6 +454,11 @@ impl Server {
 
     /// Starts a server on a fresh store with extra `serve` arguments.
     pub async fn start_with(backend: Backend, args: &[&str]) -> Server {
+        Server::start_with_env(backend, args, &[]).await
+    }
+
+    /// Starts a server on a fresh store with extra `serve` arguments and environment.
+    pub async fn start_with_env(backend: Backend, args: &[&str], envs: &[(&str, &str)]) -> Server {
         let root = TempDir::new("switchboard-e2e");
         let data = root.path().join("data");
         let pg = match backend {
@@ -466,6 +473,7 @@ impl Server {
             token,
             database,
             args: args.iter().map(|a| (*a).to_owned()).collect(),
+            envs: envs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
             child: None,
             output: Arc::new(Mutex::new(Vec::new())),
             past_output: Vec::new(),
@@ -578,6 +586,8 @@ impl Server {
             .env_remove("SWITCHBOARD_SIP")
             .env_remove("SWITCHBOARD_CRM")
             .env_remove("SWITCHBOARD_CRM_SECRET")
+            .env_remove("SWITCHBOARD_ARI_USERS")
+            .envs(self.envs.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(stderr));

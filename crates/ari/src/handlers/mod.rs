@@ -1,0 +1,110 @@
+//! The operations' handlers, bound to the route table by (resource, nickname). Each
+//! resource's file has a `bind` that names a handler for every nickname its api-doc
+//! declares; a test checks that the two stay in step.
+
+mod applications;
+mod asterisk;
+mod device_states;
+mod events;
+mod unavailable;
+
+use crate::error::AriError;
+use crate::params::Params;
+use crate::state::AriState;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::response::Response;
+use serde::Serialize;
+use serde_json::Value;
+use std::future::Future;
+use std::pin::Pin;
+
+/// One request as a handler sees it.
+pub struct Call {
+    /// The checked parameters (path, query, body).
+    pub params: Params,
+    /// The WebSocket upgrade, for `GET /events`.
+    pub upgrade: Option<WebSocketUpgrade>,
+}
+
+/// A success.
+pub enum Reply {
+    /// 200 with a body.
+    Json(Value),
+    /// 201 with a body and where the new object lives.
+    Created {
+        /// The `Location` (`/ari/playbacks/{id}`).
+        location: String,
+        /// The new object.
+        body: Value,
+    },
+    /// 204, for `void` operations.
+    NoContent,
+    /// The WebSocket handshake's answer.
+    Upgrade(Response),
+}
+
+impl Reply {
+    /// 200 with `value` serialised.
+    pub fn json(value: impl Serialize) -> Reply {
+        Reply::Json(serde_json::to_value(value).unwrap_or(Value::Null))
+    }
+}
+
+/// What a handler returns.
+pub type Outcome = Pin<Box<dyn Future<Output = Result<Reply, AriError>> + Send>>;
+
+/// A handler.
+pub type Handler = fn(AriState, Call) -> Outcome;
+
+/// The handler of operation `nickname` of api-doc `resource`.
+pub fn bind(resource: &str, nickname: &str) -> Option<Handler> {
+    match resource {
+        "asterisk" => asterisk::bind(nickname),
+        "applications" => applications::bind(nickname),
+        "deviceStates" => device_states::bind(nickname),
+        "events" => events::bind(nickname),
+        "channels" => unavailable::channels(nickname),
+        "bridges" => unavailable::bridges(nickname),
+        "endpoints" => unavailable::endpoints(nickname),
+        "recordings" => unavailable::recordings(nickname),
+        "sounds" => unavailable::sounds(nickname),
+        "playbacks" => unavailable::playbacks(nickname),
+        "mailboxes" => unavailable::mailboxes(nickname),
+        _ => None,
+    }
+}
+
+/// Turns an `async fn(AriState, Call)` into a [`Handler`].
+macro_rules! handler {
+    ($f:path) => {
+        Some(|state, call| Box::pin($f(state, call)) as crate::handlers::Outcome)
+    };
+}
+pub(crate) use handler;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec;
+
+    #[test]
+    fn every_operation_of_the_table_has_a_handler() {
+        for resource in spec::RESOURCES {
+            for (api, op) in resource.operations() {
+                assert!(bind(resource.name, op.nickname).is_some(), "{} {} {}", resource.name, op.nickname, api.path);
+            }
+        }
+    }
+
+    #[test]
+    fn every_binding_names_an_operation_of_the_table() {
+        let nicknames = ["list", "get", "create", "originate", "nonsense", "play", "subscribe", "ping", "userEvent"];
+        for resource in spec::RESOURCES.iter().map(|r| r.name).chain(["nowhere"]) {
+            for nickname in nicknames {
+                let declared =
+                    spec::resource(resource).is_some_and(|r| r.operations().any(|(_, op)| op.nickname == nickname));
+                assert_eq!(bind(resource, nickname).is_some(), declared, "{resource} {nickname}");
+            }
+        }
+    }
+}

@@ -1,0 +1,115 @@
+//! What every ARI request shares: the users, the node's identity, the global variables, the
+//! registered applications and the ARI-controlled device states, and the call core when the
+//! server runs one.
+
+use crate::apps::Applications;
+use crate::auth::{AriUser, Authenticator};
+use crate::devices::DeviceStates;
+use crate::events::Timestamp;
+use sb_core::pbx::Pbx;
+use sb_core::throttle::{Throttle, ThrottlePolicy};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+/// How to build an [`AriState`].
+#[derive(Clone, Default)]
+pub struct AriOptions {
+    /// The users allowed in.
+    pub users: Vec<AriUser>,
+    /// When failing addresses get banned.
+    pub throttle: ThrottlePolicy,
+    /// The node's entity id (`asterisk_id`); random when `None`.
+    pub entity_id: Option<String>,
+    /// The product version `asterisk/info` reports.
+    pub version: Option<String>,
+    /// The call core, for the device states of extensions.
+    pub pbx: Option<Pbx>,
+}
+
+/// The shared ARI state (cheap to clone).
+#[derive(Clone)]
+pub struct AriState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    auth: Authenticator,
+    identity: Identity,
+    globals: Mutex<BTreeMap<String, String>>,
+    apps: Applications,
+    devices: DeviceStates,
+    pbx: Option<Pbx>,
+}
+
+/// Who this node is, for `asterisk/info`, `ping` and every event's `asterisk_id`.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    /// The entity id (a MAC-like `xx:xx:xx:xx:xx:xx`, as Asterisk's EID).
+    pub entity_id: String,
+    /// The product version.
+    pub version: String,
+    /// When the node started.
+    pub started: Timestamp,
+}
+
+impl AriState {
+    /// A state from `options`.
+    pub fn new(options: AriOptions) -> AriState {
+        let entity_id = options.entity_id.unwrap_or_else(random_entity_id);
+        let identity = Identity {
+            entity_id: entity_id.clone(),
+            version: options.version.unwrap_or_else(|| env!("CARGO_PKG_VERSION").to_owned()),
+            started: Timestamp::now(),
+        };
+        AriState {
+            inner: Arc::new(Inner {
+                auth: Authenticator::new(options.users, Throttle::new(options.throttle)),
+                identity,
+                globals: Mutex::new(BTreeMap::new()),
+                apps: Applications::new(entity_id),
+                devices: DeviceStates::default(),
+                pbx: options.pbx,
+            }),
+        }
+    }
+
+    /// The authenticator.
+    pub fn auth(&self) -> &Authenticator {
+        &self.inner.auth
+    }
+
+    /// The node's identity.
+    pub fn identity(&self) -> &Identity {
+        &self.inner.identity
+    }
+
+    /// The global variables (`asterisk/variable`).
+    pub fn globals(&self) -> MutexGuard<'_, BTreeMap<String, String>> {
+        self.inner.globals.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The registered applications.
+    pub fn apps(&self) -> &Applications {
+        &self.inner.apps
+    }
+
+    /// The ARI-controlled device states.
+    pub fn devices(&self) -> &DeviceStates {
+        &self.inner.devices
+    }
+
+    /// The call core, when there is one.
+    pub fn pbx(&self) -> Option<&Pbx> {
+        self.inner.pbx.as_ref()
+    }
+}
+
+/// A random, locally administered, unicast MAC-like id.
+fn random_entity_id() -> String {
+    let hex = sb_core::secrets::hex_token(6);
+    let mut bytes: Vec<u8> = (0..6).filter_map(|i| u8::from_str_radix(hex.get(i * 2..i * 2 + 2)?, 16).ok()).collect();
+    if let Some(first) = bytes.first_mut() {
+        *first = (*first & 0xfc) | 0x02;
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":")
+}
