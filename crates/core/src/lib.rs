@@ -5,6 +5,7 @@
 //! - [`pbx`]: the SIP user agent core: registrations, calls as B2BUA tasks, media relays.
 //! - [`registrar`], [`access`], [`directory`]: who is where, who may do what, and what the
 //!   store says about each extension (through a [`config_cache`]).
+//! - [`routing`]: trunks, inbound routes (DDIs) and outbound routes (dial patterns).
 //! - [`cdr`], [`metrics`], [`throttle`]: call records, figures for `/metrics`, bans.
 //! - [`events`]: the bus every channel event is published on once (webhooks, later ARI).
 //! - [`custom_app`]: the safe programs custom apps run (`Stasis`, `Answer`, `Playback`...).
@@ -20,5 +21,6 @@ pub mod metrics;
 pub mod pbx;
 pub mod provisioning;
 pub mod registrar;
+pub mod routing;
 pub mod secrets;
 pub mod throttle;

@@ -4,9 +4,12 @@
 //! core, and maps the answers to salara's codes and texts; no call logic lives here.
 //!
 //! - [`listener`]: salara's JSON API on port 5058 (states, text messages, click-to-call).
+//! - [`lookup`]: the CRM routing lookup of inbound calls (salara's dialplan application),
+//!   plugged into the core's `CallerLookup`.
 //! - [`webhooks`]: salara's call events (`Newchannel`, `Newexten`, `Hangup`, ...) from the
 //!   core's event bus, through a durable outbox, POSTed signed and retried to each tenant's
 //!   webhooks.
 
 pub mod listener;
+pub mod lookup;
 pub mod webhooks;

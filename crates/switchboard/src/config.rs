@@ -135,6 +135,39 @@ struct CrmSection {
     /// How long an operator's phones ring on click-to-call, in seconds (salara's
     /// `timeout_makecall`).
     makecall_timeout: Option<u64>,
+    /// The CRM routing lookup of inbound routes to `CRM` (salara's `dest_url`).
+    lookup_url: Option<String>,
+    /// The answer's key naming the extension (salara's `key_word`).
+    lookup_key: Option<String>,
+    /// The longest wait for the answer, in milliseconds (default 3000, at most 10000).
+    lookup_timeout_ms: Option<u64>,
+    /// Where the call goes when the lookup names no usable extension.
+    lookup_fallback: Option<String>,
+}
+
+impl CrmSection {
+    /// The CRM routing lookup these keys configure, if `lookup_url` is set.
+    fn lookup(&self) -> Result<Option<sb_core::pbx::CrmRouting>> {
+        let Some(url) = &self.lookup_url else { return Ok(None) };
+        let timeout = Duration::from_millis(self.lookup_timeout_ms.unwrap_or(3000));
+        anyhow::ensure!((1..=10_000).contains(&timeout.as_millis()), "[crm] lookup_timeout_ms must be from 1 to 10000");
+        if let Some(fallback) = &self.lookup_fallback {
+            let extension =
+                !fallback.is_empty() && fallback.len() <= 10 && fallback.bytes().all(|b| b.is_ascii_digit());
+            anyhow::ensure!(
+                extension || fallback == sb_core::provisioning::destination::HANGUP,
+                "[crm] lookup_fallback must be an extension number or Hangup"
+            );
+        }
+        let key = self.lookup_key.as_deref().unwrap_or(sb_crm::lookup::DEFAULT_LOOKUP_KEY);
+        anyhow::ensure!(!key.is_empty(), "[crm] lookup_key must not be empty");
+        let client = sb_crm::lookup::CrmLookup::new(url, key, timeout).context("[crm] lookup_url")?;
+        Ok(Some(sb_core::pbx::CrmRouting {
+            lookup: std::sync::Arc::new(client),
+            timeout,
+            fallback: self.lookup_fallback.clone(),
+        }))
+    }
 }
 
 /// `[webhooks]`: where webhooks may go, their timeouts and their retry schedule.
@@ -312,6 +345,8 @@ pub struct Config {
     pub webhooks: sb_crm::webhooks::WebhookConfig,
     /// Who may use ARI (none: ARI answers 401 to everything).
     pub ari_users: Vec<sb_ari::AriUser>,
+    /// The CRM routing lookup, when `[crm] lookup_url` is set.
+    pub crm_lookup: Option<sb_core::pbx::CrmRouting>,
 }
 
 /// Parses `START-END` (inclusive, START below END, at least two ports).
@@ -396,6 +431,7 @@ impl Config {
         config.rtp_ports = flags.rtp_ports.or(file_ports).unwrap_or((10000, 20000));
         config.webhooks = file.webhooks.resolve(flags.webhooks_allow_private)?;
         config.ari_users = file.ari.users(std::env::var("SWITCHBOARD_ARI_USERS").ok().as_deref())?;
+        config.crm_lookup = file.crm.lookup()?;
         Ok(config)
     }
 
@@ -434,6 +470,7 @@ impl Config {
             sip_throttle,
             webhooks: sb_crm::webhooks::WebhookConfig::default(),
             ari_users: Vec::new(),
+            crm_lookup: None,
         }
     }
 
@@ -444,6 +481,7 @@ impl Config {
             algorithms: self.algorithms.clone(),
             throttle: self.sip_throttle,
             applications: self.applications.clone(),
+            crm: self.crm_lookup.clone(),
             ..Default::default()
         }
     }
@@ -539,6 +577,25 @@ mod tests {
             assert!(section(&format!("[webhooks]\n{bad}")).resolve(false).is_err(), "{bad}");
         }
         assert!(toml::from_str::<FileConfig>("[webhooks]\nurl = \"x\"").is_err(), "unknown keys are refused");
+    }
+
+    #[test]
+    fn the_crm_lookup_keys_are_checked() {
+        let lookup = |text: &str| toml::from_str::<FileConfig>(text).expect("parses").crm.lookup();
+        assert!(lookup("").unwrap().is_none(), "no lookup_url, no lookup");
+        let routing = lookup("[crm]\nlookup_url = \"https://crm.example/r?phone=\"\nlookup_fallback = \"1001\"")
+            .unwrap()
+            .expect("configured");
+        assert_eq!((routing.timeout, routing.fallback.as_deref()), (Duration::from_secs(3), Some("1001")));
+        for bad in [
+            "lookup_url = \"crm.example\"",
+            "lookup_url = \"https://crm.example/\"\nlookup_timeout_ms = 0",
+            "lookup_url = \"https://crm.example/\"\nlookup_timeout_ms = 10001",
+            "lookup_url = \"https://crm.example/\"\nlookup_fallback = \"ivr1\"",
+            "lookup_url = \"https://crm.example/\"\nlookup_key = \"\"",
+        ] {
+            assert!(lookup(&format!("[crm]\n{bad}")).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! call state.
 
 use super::call::{contact, CallInput, CallRegistration};
-use super::dial::Dial;
+use super::dial::{Dial, Login};
 use super::dispatch::answer;
 use super::record::Record;
 use super::Shared;
@@ -84,6 +84,28 @@ pub(super) struct Parties<'a> {
     pub from: (&'a str, &'a str),
     /// The number dialled, in the To header.
     pub to: &'a str,
+    /// The host of the To header: the carrier's for a call out on a trunk, else ours.
+    pub to_host: Option<&'a str>,
+}
+
+/// Where one INVITE of a dial goes: the Request-URI, and the address and transport.
+#[derive(Debug, Clone)]
+pub(super) struct Target {
+    pub uri: String,
+    pub peer: Peer,
+}
+
+impl From<&Binding> for Target {
+    fn from(binding: &Binding) -> Target {
+        let protocol = if binding.transport.eq_ignore_ascii_case("tcp") { Protocol::Tcp } else { Protocol::Udp };
+        // NAT: the contact is reached where its REGISTER came from (RFC 3581 spirit).
+        Target { uri: binding.uri.clone(), peer: Peer { protocol, addr: binding.source } }
+    }
+}
+
+/// The targets of a registered extension: each of its contacts.
+pub(super) fn targets_of(contacts: &[Binding]) -> Vec<Target> {
+    contacts.iter().map(Target::from).collect()
 }
 
 /// A dial's answer, taken.
@@ -167,23 +189,23 @@ impl B2bua {
         });
     }
 
-    /// Dials the callee on `side` at each of `contacts`, offering `offer` through the relay.
-    /// Answers whether any INVITE could be sent.
+    /// Dials the callee on `side` at each of `targets`, offering `offer` through the relay,
+    /// answering digest challenges with `login` if given. Answers whether any INVITE could
+    /// be sent.
     pub(super) async fn dial(
         &mut self,
         side: Side,
-        contacts: &[Binding],
+        targets: &[Target],
         parties: Parties<'_>,
         offer: &SessionDescription,
+        login: Option<Login>,
     ) -> bool {
         let call_id = format!("{:032x}", rand::random::<u128>());
-        let mut dial = Dial::new(call_id, parties.from.1);
+        let mut dial = Dial::new(call_id, parties.from.1).with_login(login);
         self.registration.add(&dial.call_id);
-        for binding in contacts {
-            let protocol = if binding.transport.eq_ignore_ascii_case("tcp") { Protocol::Tcp } else { Protocol::Udp };
-            // NAT: the contact is reached where its REGISTER came from (RFC 3581 spirit).
-            let peer = Peer { protocol, addr: binding.source };
-            let Some(request) = self.invite(side, &dial, binding, &peer, &parties, offer) else { continue };
+        for target in targets {
+            let peer = target.peer;
+            let Some(request) = self.invite(side, &dial, &target.uri, &peer, &parties, offer) else { continue };
             match self.shared.endpoint.request(request, peer).await {
                 Ok(tx) => {
                     let index = dial.add(tx.key, tx.request, peer);
@@ -201,12 +223,12 @@ impl B2bua {
         &mut self,
         side: Side,
         dial: &Dial,
-        binding: &Binding,
+        uri: &str,
         peer: &Peer,
         parties: &Parties<'_>,
         offer: &SessionDescription,
     ) -> Option<Request> {
-        let uri = message::parse_uri(&binding.uri)?;
+        let uri = message::parse_uri(uri)?;
         let local = self.shared.endpoint.local_for(peer)?.to_string();
         let (display, user) = parties.from;
         let display = display.replace(['"', '\\'], "");
@@ -214,7 +236,9 @@ impl B2bua {
         let builder = RequestBuilder::new(Method::Invite, uri)
             .max_forwards(70)
             .header(HeaderName::From, format!("\"{display}\" <sip:{user}@{local}>;tag={}", dial.from_tag))
-            .and_then(|b| b.header(HeaderName::To, format!("<sip:{}@{local}>", parties.to)))
+            .and_then(|b| {
+                b.header(HeaderName::To, format!("<sip:{}@{}>", parties.to, parties.to_host.unwrap_or(&local)))
+            })
             .and_then(|b| b.header(HeaderName::CallId, dial.call_id.clone()))
             .and_then(|b| b.cseq(1, &Method::Invite))
             .and_then(|b| b.header(HeaderName::Contact, self.contact_for(peer, user)))
@@ -223,6 +247,30 @@ impl B2bua {
             .and_then(|b| b.header(HeaderName::ContentType, "application/sdp"))
             .ok()?;
         Some(builder.body(body).build())
+    }
+
+    /// Answers a 401/407 to fork `index` on `side` once, when the dial has a login: the
+    /// INVITE goes again with credentials (the fork's next report is about it). Answers
+    /// whether it did; if not, the response is the fork's failure as usual.
+    pub(super) async fn reauthorize(&mut self, side: Side, index: usize, event: &ClientEvent) -> bool {
+        let ClientEvent::Response(response) = event else { return false };
+        let Some(dial) = self.dials[side_index(side)].as_mut() else { return false };
+        let cnonce = format!("{:016x}", rand::random::<u64>());
+        let Some(request) = dial.authorized_retry(index, response, &cnonce) else { return false };
+        let peer = dial.fork(index).peer;
+        match self.shared.endpoint.request(request, peer).await {
+            Ok(tx) => {
+                if let Some(dial) = self.dials[side_index(side)].as_mut() {
+                    dial.resent(index, tx.key, tx.request);
+                }
+                self.track(Slot::Fork(side, index), tx.events);
+                true
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "could not send the INVITE again with credentials");
+                false
+            }
+        }
     }
 
     /// The dial on `side`; every caller of this dialled that side first.

@@ -1,21 +1,24 @@
-//! A call a phone places: the caller's INVITE ends here (leg A) and a new INVITE goes to
-//! each registered contact of the callee in parallel (the dial on leg B). Then the call is a
-//! [`B2bua`] until either side hangs up, and ends with a CDR.
+//! A call placed to the PBX: the caller's INVITE ends here (leg A) and a new INVITE goes to
+//! each registered contact of the callee in parallel (the dial on leg B), or to a carrier
+//! through each trunk of an outbound route in turn. Then the call is a [`B2bua`] until
+//! either side hangs up, and ends with a CDR. Calls from trunks start in `inbound.rs` and
+//! ring extensions through here too.
 //!
 //! Ringing: 180/183 are relayed, the first 2xx wins (the other forks are cancelled, and a
 //! late 2xx is ACKed and hung up), CANCEL from the caller gives 487, the ring timeout 480,
 //! and when every fork fails the caller gets the most telling failure (486 before 480).
 
 use super::b2bua::{B2bua, Leg, Parties, Slot};
-use super::dial::{failure_of, reason_of, Progress};
+use super::caller::Caller;
+use super::dial::{failure_of, hunts_on, reason_of, Progress};
 use super::dispatch::{answer, deny};
-use super::record::{channel_name, Record};
+use super::record::Record;
+use super::route::{route_number, Attempt, Routed};
 use super::Shared;
 use crate::access::Access;
 use crate::cdr::Disposition;
 use crate::directory::ExtensionEntry;
 use crate::events::ChannelState;
-use crate::registrar::Binding;
 use sb_media::relay::Side;
 use sb_media::sdp::SessionDescription;
 use sb_sip::auth::AuthRole;
@@ -56,47 +59,101 @@ pub(super) fn contact(shared: &Shared, peer: &Peer, user: &str) -> String {
     }
 }
 
-/// Authenticates and routes a new INVITE, then runs the call to its end.
+/// Takes a new INVITE: a trunk's (by its source address) goes to its inbound route; any
+/// other is a phone's, authenticated, then routed to an application, an extension or an
+/// outbound route; then the call runs to its end.
 pub(super) async fn start(shared: Arc<Shared>, incoming: ServerRequest) {
-    let caller = match shared.access.check(&incoming.request, incoming.peer.addr.ip(), AuthRole::Proxy).await {
-        Access::Granted(caller) => caller,
+    match shared.trunks.identify(incoming.peer.addr).await {
+        Ok(Some(trunk)) => return super::inbound::start(shared, incoming, trunk).await,
+        Ok(None) => {}
+        Err(e) => {
+            tracing::error!(error = %e, "trunks unavailable");
+            return answer(&shared, &incoming, 500, "Server Internal Error").await;
+        }
+    }
+    let extension = match shared.access.check(&incoming.request, incoming.peer.addr.ip(), AuthRole::Proxy).await {
+        Access::Granted(extension) => extension,
         denied => return deny(&shared, &incoming, denied, AuthRole::Proxy).await,
     };
-    shared.metrics.calls_total.fetch_add(1, Ordering::Relaxed);
     let dialled = incoming.request.uri.user().map(|u| String::from_utf8_lossy(u).into_owned()).unwrap_or_default();
-    let mut record = Record::new(&caller, &dialled, &shared.events, ChannelState::Ring);
+    let caller = Caller::extension(&extension);
+    let Some((record, offer)) = admit(&shared, &incoming, &caller, &dialled).await else { return };
+    if let Some(application) = shared.applications.get(&dialled).cloned() {
+        return super::application::run(Arc::clone(&shared), incoming, &extension, offer, application, record).await;
+    }
+    // Extensions of every tenant are reachable, as before outbound routes existed.
+    match route_number(&shared, &caller.tenant, None, &dialled).await {
+        Ok(Routed::Extension(callee)) => ring_extension(shared, incoming, caller, record, offer, &callee).await,
+        Ok(Routed::Out(outgoing)) => {
+            tracing::info!(route = %outgoing.route, number = %outgoing.number, "calling out");
+            connect(shared, incoming, caller, record, offer, outgoing.attempts()).await;
+        }
+        Ok(Routed::Nowhere) => record.refuse(&shared, &incoming, 404, "Not Found", Disposition::Failed, 1).await,
+        Err(e) => {
+            tracing::error!(error = %e, "directory unavailable");
+            record.refuse(&shared, &incoming, 500, "Server Internal Error", Disposition::Failed, 41).await;
+        }
+    }
+}
+
+/// Counts a new call from `caller` to `dialled` and starts its record; answers the record
+/// and the INVITE's SDP offer, or refuses an INVITE without one (488) and ends the record.
+pub(super) async fn admit(
+    shared: &Shared,
+    incoming: &ServerRequest,
+    caller: &Caller,
+    dialled: &str,
+) -> Option<(Record, SessionDescription)> {
+    shared.metrics.calls_total.fetch_add(1, Ordering::Relaxed);
+    let record = Record::new(caller, dialled, &shared.events, ChannelState::Ring);
     let body = String::from_utf8_lossy(incoming.request.body()).into_owned();
     // Offerless INVITEs (the offer in the ACK) are not relayed yet: every phone we target
     // offers in the INVITE, and 488 tells the rest plainly.
-    let offer = match SessionDescription::parse(&body) {
-        Ok(offer) if offer.audio_target().is_some() => offer,
+    match SessionDescription::parse(&body) {
+        Ok(offer) if offer.audio_target().is_some() => Some((record, offer)),
         _ => {
-            answer(&shared, &incoming, 488, "Not Acceptable Here (an SDP audio offer is required)").await;
-            return record.finish(&shared, Disposition::Failed, 88, &format!("PJSIP/{}", caller.number)).await;
+            let reason = "Not Acceptable Here (an SDP audio offer is required)";
+            record.refuse(shared, incoming, 488, reason, Disposition::Failed, 88).await;
+            None
         }
-    };
-    if let Some(application) = shared.applications.get(&dialled).cloned() {
-        return super::application::run(Arc::clone(&shared), incoming, &caller, offer, application, record).await;
     }
-    let callee = match shared.directory.extension(&dialled).await {
-        Ok(Some(callee)) if callee.active => callee,
-        Ok(_) => {
-            return record.refuse(&shared, &incoming, 404, "Not Found", Disposition::Failed, 1).await;
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "directory unavailable");
-            return record.refuse(&shared, &incoming, 500, "Server Internal Error", Disposition::Failed, 41).await;
-        }
-    };
-    record.dstchannel = channel_name(&callee.number);
-    let ring = shared.directory.ring_timeout(&callee.number).await;
-    record.lastdata = format!("PJSIP/{},{}", callee.number, ring.as_secs());
-    record.publish_application();
-    let contacts = shared.registrar.contacts(&callee.number);
-    if contacts.is_empty() {
+}
+
+/// Rings `callee` for the caller of `incoming` (a phone, or a trunk's caller), as Asterisk's
+/// `Dial(PJSIP/<callee>)`: 480 at once when it has no registered contact.
+pub(super) async fn ring_extension(
+    shared: Arc<Shared>,
+    incoming: ServerRequest,
+    caller: Caller,
+    mut record: Record,
+    offer: SessionDescription,
+    callee: &ExtensionEntry,
+) {
+    let attempt = Attempt::extension(&shared, callee).await;
+    if attempt.targets.is_empty() {
+        (record.dstchannel, record.lastdata) = (attempt.channel, attempt.lastdata);
+        record.publish_application();
         answer(&shared, &incoming, 480, "Temporarily Unavailable").await;
         let channel = record.dstchannel.clone();
         return record.finish(&shared, Disposition::NoAnswer, 20, &channel).await;
+    }
+    connect(shared, incoming, caller, record, offer, vec![attempt]).await;
+}
+
+/// Opens the relay and runs the call through `attempts` (the next one when a trunk fails),
+/// to its end. Without any attempt (a route whose trunks are all unusable) the caller
+/// hears 503, as Asterisk's congestion.
+async fn connect(
+    shared: Arc<Shared>,
+    incoming: ServerRequest,
+    caller: Caller,
+    record: Record,
+    offer: SessionDescription,
+    attempts: Vec<Attempt>,
+) {
+    if attempts.is_empty() {
+        let reason = "Service Unavailable (no trunk of the route is usable)";
+        return record.refuse(&shared, &incoming, 503, reason, Disposition::Congestion, 34).await;
     }
     let relay = match shared.media.relay().await {
         Ok(relay) => relay,
@@ -109,14 +166,11 @@ pub(super) async fn start(shared: Arc<Shared>, incoming: ServerRequest) {
         relay.set_remote(Side::A, target);
     }
     let a_call_id = message::call_id(&incoming.request.headers).unwrap_or_default();
-    let lines = [
-        Some(shared.devices.open(Some(&caller.number), &record.channel, ChannelState::Ring)),
-        Some(shared.devices.open(Some(&callee.number), &record.dstchannel, ChannelState::Ringing)),
-    ];
+    let caller_line = shared.devices.open(caller.extension.as_deref(), &record.channel, ChannelState::Ring);
     let mut b2b = B2bua::new(&shared, relay, record, vec![a_call_id]);
-    b2b.lines = lines;
+    b2b.lines[0] = Some(caller_line);
     let call = Call { b2b, a: incoming, a_tag: new_tag(), caller, offer };
-    call.run(contacts, ring).await;
+    call.run(attempts).await;
 }
 
 /// Keeps the dispatcher's Call-ID entries for as long as the call lives.
@@ -162,7 +216,7 @@ struct Call {
     b2b: B2bua,
     a: ServerRequest,
     a_tag: String,
-    caller: ExtensionEntry,
+    caller: Caller,
     offer: SessionDescription,
 }
 
@@ -170,6 +224,9 @@ struct Call {
 enum Ringing {
     /// Fork `n` answered with this response.
     Answered(usize, Box<Response>),
+    /// Every fork failed; the status the caller should hear (not sent yet: the next trunk
+    /// of a route may still take the call).
+    Rejected(u16),
     /// The caller heard this failure already; CDR facts.
     Failed { disposition: Disposition, cause: u16, source: String },
 }
@@ -193,21 +250,52 @@ impl Call {
         }
     }
 
-    async fn run(mut self, contacts: Vec<Binding>, ring: Duration) {
-        let display = self.caller.display.clone().unwrap_or_else(|| self.caller.number.clone());
-        let dialled = self.b2b.record.dst.clone();
-        let parties = Parties { from: (&display, &self.caller.number), to: &dialled };
-        if !self.b2b.dial(Side::B, &contacts, parties, &self.offer).await {
-            self.reply_a(480, "Temporarily Unavailable", None).await;
-            let channel = self.b2b.record.dstchannel.clone();
-            return self.b2b.end(Disposition::NoAnswer, 20, &channel).await;
-        }
-        self.b2b.record.publish_callee_state(ChannelState::Down);
-        match self.ring(ring).await {
-            Ringing::Answered(winner, response) => self.answered(winner, *response).await,
-            Ringing::Failed { disposition, cause, source } => {
-                self.b2b.drain().await;
-                self.b2b.end(disposition, cause, &source).await;
+    /// Dials each attempt in turn until one answers, the caller gives up, or one fails in a
+    /// way the next would not mend (busy, declined) or none is left.
+    async fn run(mut self, attempts: Vec<Attempt>) {
+        let count = attempts.len();
+        for (index, attempt) in attempts.into_iter().enumerate() {
+            let last = index + 1 == count;
+            (self.b2b.record.dstchannel, self.b2b.record.lastdata) = (attempt.channel, attempt.lastdata);
+            self.b2b.record.publish_application();
+            let line = self.b2b.shared.devices.open(
+                attempt.extension.as_deref(),
+                &self.b2b.record.dstchannel,
+                ChannelState::Ringing,
+            );
+            self.b2b.lines[1] = Some(line);
+            let (display, number) = match &attempt.presented {
+                Some(presented) => (presented.clone(), presented.clone()),
+                None => (self.caller.shown_name().to_owned(), self.caller.number.clone()),
+            };
+            let dialled = self.b2b.record.dst.clone();
+            let parties = Parties { from: (&display, &number), to: &dialled, to_host: attempt.to_host.as_deref() };
+            if !self.b2b.dial(Side::B, &attempt.targets, parties, &self.offer, attempt.login).await {
+                if !last {
+                    continue;
+                }
+                self.reply_a(480, "Temporarily Unavailable", None).await;
+                let channel = self.b2b.record.dstchannel.clone();
+                return self.b2b.end(Disposition::NoAnswer, 20, &channel).await;
+            }
+            self.b2b.record.publish_callee_state(ChannelState::Down);
+            match self.ring(attempt.ring).await {
+                Ringing::Answered(winner, response) => return self.answered(winner, *response).await,
+                Ringing::Rejected(status) if !last && hunts_on(status) => {
+                    tracing::info!(status, channel = %self.b2b.record.dstchannel, "the trunk failed; trying the next");
+                    self.b2b.record.retire_callee(failure_of(status).0);
+                }
+                Ringing::Rejected(status) => {
+                    self.reply_a(status, reason_of(status), None).await;
+                    let (cause, disposition) = failure_of(status);
+                    let source = self.b2b.record.dstchannel.clone();
+                    self.b2b.drain().await;
+                    return self.b2b.end(disposition, cause, &source).await;
+                }
+                Ringing::Failed { disposition, cause, source } => {
+                    self.b2b.drain().await;
+                    return self.b2b.end(disposition, cause, &source).await;
+                }
             }
         }
     }
@@ -217,14 +305,16 @@ impl Call {
         loop {
             tokio::select! {
                 report = self.b2b.reports.recv() => {
-                    let Some((Slot::Fork(Side::B, index), event)) = report else { continue };
+                    let Some((Slot::Fork(side, index), event)) = report else { continue };
+                    if side != Side::B {
+                        continue;
+                    }
+                    if self.b2b.reauthorize(Side::B, index, &event).await {
+                        continue;
+                    }
                     match self.b2b.dial_on(Side::B).on_ringing_report(index, event) {
                         Progress::Answered(index, response) => return Ringing::Answered(index, response),
-                        Progress::Failed(status) => {
-                            self.reply_a(status, reason_of(status), None).await;
-                            let (cause, disposition) = failure_of(status);
-                            return Ringing::Failed { disposition, cause, source: self.b2b.record.dstchannel.clone() };
-                        }
+                        Progress::Failed(status) => return Ringing::Rejected(status),
                         Progress::EarlyMedia(early) => {
                             // Early media: the callee's SDP answer goes through the relay.
                             if let Some(target) = early.audio_target() {

@@ -2,15 +2,19 @@
 //! until the first 2xx wins or every fork fails. This file owns the forks' bookkeeping and
 //! what each response means for the call; the call's task owns the loop that feeds it.
 //!
+//! A dial to a carrier carries the trunk's login: a 401/407 to a fork is answered once, with
+//! the INVITE sent again (same Call-ID and tags, next CSeq) carrying digest credentials.
+//!
 //! After ringing, forks still report: a lost ACK brings the winner's 2xx again (it is ACKed
 //! again, §13.2.2.4), and a fork that answered in the race is ACKed and hung up.
 
 use super::Shared;
 use crate::cdr::Disposition;
 use sb_media::sdp::SessionDescription;
+use sb_sip::auth::{authorization, ClientCredentials, Requested, ServerChallenge};
 use sb_sip::dialog::Dialog;
 use sb_sip::endpoint::ClientEvent;
-use sb_sip::message::{Method, Request, Response};
+use sb_sip::message::{self, HeaderName, Method, Request, Response};
 use sb_sip::transaction::TransactionKey;
 use sb_sip::transport::Peer;
 
@@ -24,6 +28,21 @@ pub(super) struct Fork {
     /// Whether a final response (or a timeout) ended it.
     done: bool,
     status: u16,
+    /// Whether it was sent again with credentials already (a second challenge ends it).
+    challenged: bool,
+}
+
+/// The user name and password a dial answers digest challenges with (a trunk's).
+#[derive(Clone)]
+pub(super) struct Login {
+    pub username: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for Login {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Login").field("username", &self.username).finish_non_exhaustive()
+    }
 }
 
 /// What a fork's report means for the call while the callee rings.
@@ -52,6 +71,8 @@ pub(super) struct Dial {
     pub from_tag: String,
     /// The user we present in our Contact to this callee.
     pub our_user: String,
+    /// What challenges to the forks are answered with, if anything.
+    login: Option<Login>,
 }
 
 impl Dial {
@@ -64,13 +85,57 @@ impl Dial {
             call_id,
             from_tag: super::call::new_tag(),
             our_user: our_user.to_owned(),
+            login: None,
         }
+    }
+
+    /// The same dial, answering digest challenges with `login`.
+    pub(super) fn with_login(mut self, login: Option<Login>) -> Dial {
+        self.login = login;
+        self
     }
 
     /// Adds a fork that was sent; answers its index.
     pub(super) fn add(&mut self, key: TransactionKey, request: Request, peer: Peer) -> usize {
-        self.forks.push(Fork { key, request, peer, done: false, status: 0 });
+        self.forks.push(Fork { key, request, peer, done: false, status: 0, challenged: false });
         self.forks.len() - 1
+    }
+
+    /// The INVITE of fork `index` again, answering the challenge of `response` (a 401 or
+    /// 407) with the dial's login: `None` when there is no login, the fork was challenged
+    /// already, or no challenge in the response can be answered.
+    pub(super) fn authorized_retry(&mut self, index: usize, response: &Response, cnonce: &str) -> Option<Request> {
+        let login = self.login.as_ref()?;
+        let fork = self.forks.get_mut(index)?;
+        let (challenge_header, credentials_header) = match response.status.code() {
+            401 => (HeaderName::WwwAuthenticate, HeaderName::Authorization),
+            407 => (HeaderName::ProxyAuthenticate, HeaderName::ProxyAuthorization),
+            _ => return None,
+        };
+        if fork.challenged {
+            return None;
+        }
+        let values = message::header_all(&response.headers, &challenge_header);
+        let challenge = ServerChallenge::pick(values.iter().map(String::as_str))?;
+        let (cseq, _) = message::cseq(&fork.request.headers)?;
+        let mut request = fork.request.clone();
+        // The endpoint puts a new Via (a new transaction) on what it sends.
+        request.headers.remove_first(&HeaderName::Via);
+        request.headers.remove_all(&HeaderName::CSeq);
+        request.headers.push(message::build_header(HeaderName::CSeq, format!("{} INVITE", cseq + 1))?);
+        let credentials = ClientCredentials { username: &login.username, password: &login.password };
+        let uri = request.uri.to_string();
+        let value = authorization(&challenge, credentials, Requested { method: "INVITE", uri: &uri }, cnonce, 1);
+        request.headers.push(message::build_header(credentials_header, value)?);
+        fork.challenged = true;
+        Some(request)
+    }
+
+    /// Fork `index` was sent again as transaction `key` with `request`.
+    pub(super) fn resent(&mut self, index: usize, key: TransactionKey, request: Request) {
+        if let Some(fork) = self.forks.get_mut(index) {
+            (fork.key, fork.request, fork.done) = (key, request, false);
+        }
     }
 
     /// Whether no fork could be sent.
@@ -189,6 +254,13 @@ pub(super) fn failure_of(status: u16) -> (u16, Disposition) {
         503 => (34, Disposition::Congestion),
         _ => (31, Disposition::Failed),
     }
+}
+
+/// Whether a call out may try the route's next trunk after `status`: not when the callee
+/// was busy or declined (another carrier reaches the same busy phone), as Asterisk's routes
+/// go on only after CHANUNAVAIL or CONGESTION.
+pub(super) fn hunts_on(status: u16) -> bool {
+    !matches!(status, 486 | 600 | 603)
 }
 
 /// Which failure the caller hears when every fork failed (§16.7 step 6, simplified):

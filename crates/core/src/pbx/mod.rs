@@ -5,7 +5,11 @@
 //!
 //! - [`dispatch`]: the one loop that reads the endpoint's queue and routes each item.
 //! - [`register`]: REGISTER with digest auth, onto the [`Registrar`].
-//! - [`call`]: a call a phone places, one task per call: routing, ringing, answer.
+//! - [`call`]: a call placed to the PBX, one task per call: routing, ringing, answer.
+//! - [`inbound`]: calls from trunks, by DDI through inbound routes (and the CRM lookup).
+//! - [`route`]: where a dialled number goes: an extension, or out through a route's trunks.
+//! - [`lookup`]: the CRM routing lookup's interface (the HTTP client is in the `crm` crate).
+//! - [`caller`]: who places a call (an extension, or a caller on a trunk).
 //! - [`dial`]: the forks of one INVITE to a callee's contacts, and what their answers mean.
 //! - [`b2bua`]: what every two-leg call shares: relay, in-dialog forwarding, hang-up.
 //! - [`originate`]: calls the PBX places itself (click-to-call).
@@ -15,11 +19,15 @@
 mod application;
 mod b2bua;
 mod call;
+mod caller;
 mod dial;
 mod dispatch;
+mod inbound;
+mod lookup;
 mod originate;
 mod record;
 mod register;
+mod route;
 mod status;
 
 use crate::access::SipAccess;
@@ -28,14 +36,16 @@ use crate::directory::Directory;
 use crate::events::EventBus;
 use crate::metrics::{CallMetrics, Exposition};
 use crate::registrar::{RegisterPolicy, Registrar};
+use crate::routing::{Routes, Trunks};
 use crate::throttle::{Throttle, ThrottlePolicy};
 pub use application::{Application, Applications};
+pub use lookup::{CallerLookup, CrmRouting, LookupError, LookupFuture};
 pub use originate::{ClickToCall, OriginateError, Originated};
-pub use status::{MessageOutcome, PeerState, StatusError};
 use sb_media::relay::MediaEngine;
 use sb_sip::auth::digest::Algorithm;
 use sb_sip::endpoint::{Endpoint, Incoming};
 use sb_store::Store;
+pub use status::{MessageOutcome, PeerState, StatusError};
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
@@ -57,13 +67,23 @@ pub struct PbxConfig {
     pub applications: Applications,
     /// Where the calls' channel events are published.
     pub events: EventBus,
+    /// The CRM routing lookup of inbound routes whose destination is `CRM`, if configured.
+    pub crm: Option<CrmRouting>,
 }
 
 impl Default for PbxConfig {
     fn default() -> Self {
         // MD5 alone by default, as Asterisk: baresip 1.0 (Debian 12) gives up on a
         // SHA-256 challenge, and SIPp answers only the first one. SHA-256 is opt-in.
-        PbxConfig { realm: "switchboard".into(), algorithms: vec![Algorithm::Md5], register: RegisterPolicy::default(), throttle: ThrottlePolicy::default(), applications: Applications::none(), events: EventBus::new() }
+        PbxConfig {
+            realm: "switchboard".into(),
+            algorithms: vec![Algorithm::Md5],
+            register: RegisterPolicy::default(),
+            throttle: ThrottlePolicy::default(),
+            applications: Applications::none(),
+            events: EventBus::new(),
+            crm: None,
+        }
     }
 }
 
@@ -86,6 +106,12 @@ pub(crate) struct Shared {
     pub calls: Mutex<HashMap<String, mpsc::Sender<call::CallInput>>>,
     /// Where channel events are published.
     pub events: EventBus,
+    /// The active trunks.
+    pub trunks: Trunks,
+    /// Inbound and outbound routes.
+    pub routes: Routes,
+    /// The CRM routing lookup, if configured.
+    pub crm: Option<CrmRouting>,
 }
 
 impl Shared {
@@ -111,8 +137,14 @@ impl Pbx {
     ) -> Result<Pbx, sb_store::Error> {
         let registrar = Registrar::load(store.clone(), config.register).await?;
         let directory = Directory::new(store.clone());
+        let (trunks, routes) = (Trunks::new(store.clone()), Routes::new(store.clone()));
         let shared = Arc::new(Shared {
-            access: SipAccess::new(directory.clone(), &config.realm, &config.algorithms, Throttle::new(config.throttle)),
+            access: SipAccess::new(
+                directory.clone(),
+                &config.realm,
+                &config.algorithms,
+                Throttle::new(config.throttle),
+            ),
             endpoint,
             registrar,
             directory,
@@ -124,6 +156,9 @@ impl Pbx {
             devices: Arc::new(DeviceStates::default()),
             calls: Mutex::new(HashMap::new()),
             events: config.events,
+            trunks,
+            routes,
+            crm: config.crm,
         });
         tokio::spawn(dispatch::run(Arc::clone(&shared), incoming));
         tokio::spawn(expire_registrations(Arc::downgrade(&shared)));
@@ -158,17 +193,38 @@ impl Pbx {
             .gauge("switchboard_rtp_ports_in_use", "RTP and RTCP ports in use", media.ports_in_use)
             .counter("switchboard_calls_total", "Calls started", m.calls_total.load(Ordering::Relaxed))
             .counter("switchboard_calls_answered_total", "Calls answered", m.calls_answered.load(Ordering::Relaxed))
-            .counter("switchboard_sip_registrations_accepted_total", "REGISTER requests accepted", m.registrations_accepted.load(Ordering::Relaxed))
+            .counter(
+                "switchboard_sip_registrations_accepted_total",
+                "REGISTER requests accepted",
+                m.registrations_accepted.load(Ordering::Relaxed),
+            )
             .counter("switchboard_sip_messages_received_total", "SIP messages received", endpoint.received)
-            .counter("switchboard_sip_requests_rejected_total", "SIP requests refused before a transaction", endpoint.rejected)
+            .counter(
+                "switchboard_sip_requests_rejected_total",
+                "SIP requests refused before a transaction",
+                endpoint.rejected,
+            )
             .counter("switchboard_sip_messages_dropped_total", "SIP messages dropped unanswered", endpoint.dropped)
-            .counter("switchboard_sip_udp_dropped_total", "UDP datagrams dropped (oversize or queue full)", transport.udp_dropped)
+            .counter(
+                "switchboard_sip_udp_dropped_total",
+                "UDP datagrams dropped (oversize or queue full)",
+                transport.udp_dropped,
+            )
             .counter("switchboard_sip_auth_failures_total", "Failed SIP authentications", s.access.failures())
             .counter("switchboard_sip_bans_total", "Addresses banned after failed SIP authentication", s.access.bans())
             .counter("switchboard_rtp_packets_forwarded_total", "RTP/RTCP packets relayed", media.packets_forwarded)
             .counter("switchboard_rtp_packets_dropped_total", "RTP/RTCP packets dropped", media.packets_dropped)
-            .labelled_counter("switchboard_dtmf_digits_received_total", "DTMF digits heard on calls the PBX answered", "digit", m.dtmf_counts())
-            .gauge("process_resident_memory_bytes", "Resident memory size in bytes", crate::metrics::resident_memory_bytes());
+            .labelled_counter(
+                "switchboard_dtmf_digits_received_total",
+                "DTMF digits heard on calls the PBX answered",
+                "digit",
+                m.dtmf_counts(),
+            )
+            .gauge(
+                "process_resident_memory_bytes",
+                "Resident memory size in bytes",
+                crate::metrics::resident_memory_bytes(),
+            );
         out.finish()
     }
 }

@@ -4,14 +4,20 @@
 //! and the two are joined through the relay. Both legs are ours (UAC), so the call is a
 //! [`B2bua`] from then on, with the same CDR and channel events as a call a phone places.
 //!
+//! The number is routed as the operator's own call would be ([`route_number`]): an extension
+//! of the operator's tenant, or an external number out through the tenant's outbound route,
+//! trying its trunks in turn.
+//!
 //! The operator's channel is the call's first channel (as Asterisk's originated
 //! `PJSIP/<operator>` channel): the CDR says `src` = operator, `dst` = the number.
 
-use super::b2bua::{B2bua, Leg, Parties, Slot};
+use super::b2bua::{targets_of, B2bua, Leg, Parties, Slot};
 use super::call::CallInput;
-use super::dial::{failure_of, Progress};
+use super::caller::Caller;
+use super::dial::{failure_of, hunts_on, Progress};
 use super::dispatch::answer;
-use super::record::{channel_name, Record};
+use super::record::Record;
+use super::route::{route_number, Routed};
 use super::status::visible_extension;
 use super::Pbx;
 use crate::cdr::Disposition;
@@ -60,7 +66,7 @@ pub enum OriginateError {
     /// The operator is not free to take a call; their extension's state.
     #[error("the operator is {}", .0.text())]
     OperatorBusy(ExtensionState),
-    /// Nothing routes the number (no such extension, and no outbound route yet).
+    /// Nothing routes the number (no such extension of the tenant, and no outbound route).
     #[error("no route to {0}")]
     NoRoute(String),
     /// No media relay could be opened.
@@ -90,22 +96,23 @@ impl Pbx {
         if state != ExtensionState::Idle {
             return Err(OriginateError::OperatorBusy(state));
         }
-        // Only numbers of the operator's own tenant are reachable: click-to-call must not
-        // become a way into another tenant (outbound routes will add external numbers).
-        let callee = visible_extension(shared, &request.phone, Some(&operator.tenant))
-            .await?
-            .ok_or_else(|| OriginateError::NoRoute(request.phone.clone()))?;
+        // Only extensions of the operator's own tenant are reachable: click-to-call must not
+        // become a way into another tenant. Other numbers go out through its routes.
+        let tenant = operator.tenant.clone();
+        let callee = match route_number(shared, &tenant, Some(&tenant), &request.phone).await? {
+            Routed::Nowhere => return Err(OriginateError::NoRoute(request.phone.clone())),
+            routed => routed,
+        };
         let relay = shared.media.relay().await.map_err(|e| {
             tracing::warn!(error = %e, "no media relay for click-to-call");
             OriginateError::Media
         })?;
         shared.metrics.calls_total.fetch_add(1, Ordering::Relaxed);
-        let mut record = Record::new(&operator, &callee.number, &shared.events, ChannelState::Down);
-        record.lastdata = format!("PJSIP/{},{}", callee.number, request.ring.as_secs());
+        let record = Record::new(&Caller::extension(&operator), &request.phone, &shared.events, ChannelState::Down);
         let originated = Originated { uniqueid: record.uniqueid.clone(), channel: record.channel.clone() };
         let mut b2b = B2bua::new(shared, relay, record, Vec::new());
         b2b.lines[0] = Some(shared.devices.open(Some(&operator.number), &b2b.record.channel, ChannelState::Ringing));
-        let call = Origination { b2b, operator, callee };
+        let call = Origination { b2b, operator, phone: request.phone, callee };
         tokio::spawn(call.run(contacts, request.ring));
         Ok(originated)
     }
@@ -115,13 +122,18 @@ impl Pbx {
 struct Origination {
     b2b: B2bua,
     operator: ExtensionEntry,
-    callee: ExtensionEntry,
+    /// The number the operator is connected to.
+    phone: String,
+    /// Where it goes.
+    callee: Routed,
 }
 
 /// How ringing one side ended.
 enum Rung {
     /// It answered: its leg, and its SDP answer if readable.
     Answered(Box<Leg>, Option<SessionDescription>),
+    /// Every fork failed with this status (the next trunk of a route may still answer).
+    Rejected(u16),
     /// It did not; CDR facts.
     Failed { disposition: Disposition, cause: u16 },
     /// The operator hung up while the number rang.
@@ -138,14 +150,19 @@ impl Origination {
             return self.b2b.end(Disposition::Failed, 31, &channel).await;
         };
         let operator_channel = self.b2b.record.channel.clone();
-        let (phone, operator) = (self.callee.number.clone(), self.operator.number.clone());
+        let (phone, operator) = (self.phone.clone(), self.operator.number.clone());
         // The operator's phone shows whom it is about to be connected to.
-        let parties = Parties { from: (&phone, &phone), to: &operator };
-        if !self.b2b.dial(Side::A, &contacts, parties, &offer).await {
+        let parties = Parties { from: (&phone, &phone), to: &operator, to_host: None };
+        if !self.b2b.dial(Side::A, &targets_of(&contacts), parties, &offer, None).await {
             return self.b2b.end(Disposition::NoAnswer, 20, &operator_channel).await;
         }
         let (mut operator_leg, operator_answer) = match self.ring(Side::A, ring, None).await {
             Rung::Answered(leg, sdp) => (*leg, sdp),
+            Rung::Rejected(status) => {
+                let (cause, disposition) = failure_of(status);
+                self.b2b.drain().await;
+                return self.b2b.end(disposition, cause, &operator_channel).await;
+            }
             Rung::Failed { disposition, cause } => {
                 self.b2b.drain().await;
                 return self.b2b.end(disposition, cause, &operator_channel).await;
@@ -156,35 +173,69 @@ impl Origination {
             line.set_state(ChannelState::Up);
         }
         self.b2b.record.publish_caller_state(ChannelState::Up);
-        self.b2b.record.publish_application();
 
-        let callee_channel = channel_name(&self.callee.number);
-        self.b2b.record.dstchannel = callee_channel.clone();
-        let contacts = self.b2b.shared.registrar.contacts(&self.callee.number);
-        let line = self.b2b.shared.devices.open(Some(&self.callee.number), &callee_channel, ChannelState::Ringing);
-        self.b2b.lines[1] = Some(line);
         // The number is offered what the operator's phone answered, so media flows as is.
         let callee_offer = operator_answer.unwrap_or(offer);
-        let display = self.operator.display.clone().unwrap_or_else(|| operator.clone());
-        let parties = Parties { from: (&display, &operator), to: &phone };
-        if !self.b2b.dial(Side::B, &contacts, parties, &callee_offer).await {
+        let attempts = self.callee.attempts(&self.b2b.shared).await;
+        if attempts.is_empty() {
+            self.b2b.record.publish_application();
             self.b2b.hang_up(&mut operator_leg).await;
-            return self.b2b.end(Disposition::NoAnswer, 20, &callee_channel).await;
+            return self.b2b.end(Disposition::Congestion, 34, &operator_channel).await;
         }
-        self.b2b.record.publish_callee_state(ChannelState::Down);
-        let ring = self.b2b.shared.directory.ring_timeout(&self.callee.number).await;
-        let callee_leg = match self.ring(Side::B, ring, Some(&mut operator_leg)).await {
-            Rung::Answered(leg, _) => *leg,
-            Rung::Failed { disposition, cause } => {
+        let count = attempts.len();
+        let mut callee_leg = None;
+        for (index, attempt) in attempts.into_iter().enumerate() {
+            let last = index + 1 == count;
+            (self.b2b.record.dstchannel, self.b2b.record.lastdata) = (attempt.channel, attempt.lastdata);
+            self.b2b.record.publish_application();
+            let callee_channel = self.b2b.record.dstchannel.clone();
+            let line =
+                self.b2b.shared.devices.open(attempt.extension.as_deref(), &callee_channel, ChannelState::Ringing);
+            self.b2b.lines[1] = Some(line);
+            let (display, number) = match &attempt.presented {
+                Some(presented) => (presented.clone(), presented.clone()),
+                None => (self.operator.display.clone().unwrap_or_else(|| operator.clone()), operator.clone()),
+            };
+            let parties = Parties { from: (&display, &number), to: &phone, to_host: attempt.to_host.as_deref() };
+            if !self.b2b.dial(Side::B, &attempt.targets, parties, &callee_offer, attempt.login).await {
+                if !last {
+                    continue;
+                }
                 self.b2b.hang_up(&mut operator_leg).await;
-                self.b2b.drain().await;
-                return self.b2b.end(disposition, cause, &callee_channel).await;
+                return self.b2b.end(Disposition::NoAnswer, 20, &callee_channel).await;
             }
-            Rung::OperatorLeft => {
-                self.b2b.cancel_dials().await;
-                self.b2b.drain().await;
-                return self.b2b.end(Disposition::NoAnswer, 16, &operator_channel).await;
-            }
+            self.b2b.record.publish_callee_state(ChannelState::Down);
+            let outcome = self.ring(Side::B, attempt.ring, Some(&mut operator_leg)).await;
+            let (disposition, cause) = match outcome {
+                Rung::Answered(leg, _) => {
+                    callee_leg = Some(*leg);
+                    break;
+                }
+                Rung::Rejected(status) if !last && hunts_on(status) => {
+                    tracing::info!(status, channel = %callee_channel, "the trunk failed; trying the next");
+                    self.b2b.record.retire_callee(failure_of(status).0);
+                    continue;
+                }
+                Rung::Rejected(status) => {
+                    let (cause, disposition) = failure_of(status);
+                    (disposition, cause)
+                }
+                Rung::Failed { disposition, cause } => (disposition, cause),
+                Rung::OperatorLeft => {
+                    self.b2b.cancel_dials().await;
+                    self.b2b.drain().await;
+                    return self.b2b.end(Disposition::NoAnswer, 16, &operator_channel).await;
+                }
+            };
+            self.b2b.hang_up(&mut operator_leg).await;
+            self.b2b.drain().await;
+            return self.b2b.end(disposition, cause, &callee_channel).await;
+        }
+        let Some(callee_leg) = callee_leg else {
+            // Not reached (the last attempt returns or breaks); no state of the loop may panic.
+            self.b2b.hang_up(&mut operator_leg).await;
+            let channel = self.b2b.record.dstchannel.clone();
+            return self.b2b.end(Disposition::NoAnswer, 20, &channel).await;
         };
         self.b2b.set_line_states(ChannelState::Up);
         self.b2b.record.answer = Some(OffsetDateTime::now_utc());
@@ -214,12 +265,12 @@ impl Origination {
                         }
                         Slot::Forwarded(_) => continue,
                     };
+                    if self.b2b.reauthorize(side, index, &event).await {
+                        continue;
+                    }
                     match self.b2b.dial_on(side).on_ringing_report(index, event) {
                         Progress::Answered(index, response) => return self.answered(side, index, &response).await,
-                        Progress::Failed(status) => {
-                            let (cause, disposition) = failure_of(status);
-                            return Rung::Failed { disposition, cause };
-                        }
+                        Progress::Failed(status) => return Rung::Rejected(status),
                         Progress::Ringing => self.publish_state(side, ChannelState::Ringing),
                         Progress::EarlyMedia(early) => {
                             // The number's early media reaches the operator through the relay.
@@ -260,7 +311,7 @@ impl Origination {
             return Rung::Failed { disposition: Disposition::Failed, cause: 31 };
         };
         let (channel, our_user) = match side {
-            Side::A => (self.b2b.record.channel.clone(), self.callee.number.clone()),
+            Side::A => (self.b2b.record.channel.clone(), self.phone.clone()),
             Side::B => (self.b2b.record.dstchannel.clone(), self.operator.number.clone()),
         };
         let leg = Leg::new(&self.b2b.shared, answered.dialog, answered.peer, side, channel, our_user);

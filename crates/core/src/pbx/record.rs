@@ -2,10 +2,10 @@
 //! answered) and the call's channel events on the bus, numbered in the order the call makes
 //! them. The call that ends writes the CDR and publishes the hang-ups, in one place.
 
+use super::caller::Caller;
 use super::dispatch::answer;
 use super::Shared;
 use crate::cdr::{CallRecord, Disposition};
-use crate::directory::ExtensionEntry;
 use crate::events::{CallEvents, ChannelEventKind, ChannelState, EventBus};
 use sb_sip::endpoint::ServerRequest;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -53,20 +53,16 @@ pub(super) struct Record {
 impl Record {
     /// A call from `caller` to `dialled`; its first channel (the caller's) is made in `initial`
     /// state: `Ring` for a call a phone placed, `Down` for one the PBX originates.
-    pub(super) fn new(caller: &ExtensionEntry, dialled: &str, bus: &EventBus, initial: ChannelState) -> Record {
+    pub(super) fn new(caller: &Caller, dialled: &str, bus: &EventBus, initial: ChannelState) -> Record {
         let start = OffsetDateTime::now_utc();
-        let channel = channel_name(&caller.number);
+        let channel = channel_name(&caller.device);
         let uniqueid = format!("{}.{}", start.unix_timestamp(), CALLS.fetch_add(1, Ordering::Relaxed));
         let name = caller.display.as_deref().unwrap_or_default();
         let events = CallEvents::new(bus.clone(), &uniqueid, &caller.tenant, &caller.number, name, dialled);
         let mut record = Record {
             uniqueid,
             tenant: caller.tenant.clone(),
-            clid: format!(
-                "\"{}\" <{}>",
-                caller.display.clone().unwrap_or_else(|| caller.number.clone()),
-                caller.number
-            ),
+            clid: format!("\"{}\" <{}>", caller.shown_name(), caller.number),
             src: caller.number.clone(),
             dst: dialled.to_owned(),
             channel,
@@ -101,6 +97,15 @@ impl Record {
         let kind = if self.callee_state.is_some() { ChannelEventKind::StateChanged } else { ChannelEventKind::Created };
         self.callee_state = Some(state);
         self.events.publish(&self.dstchannel, state, kind);
+    }
+
+    /// Publishes the hang-up of the callee's channel (`cause`) when the call goes on to
+    /// another callee channel (the next trunk of a route).
+    pub(super) fn retire_callee(&mut self, cause: u16) {
+        if let Some(state) = self.callee_state.take() {
+            let channel = self.dstchannel.clone();
+            self.events.publish(&channel, state, ChannelEventKind::HungUp { cause });
+        }
     }
 
     /// Publishes the hang-up of every channel of the call, the one that hung up first.

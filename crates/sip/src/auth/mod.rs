@@ -1,4 +1,4 @@
-//! Server-side SIP Digest authentication (RFC 3261 §22 with RFC 7616 and RFC 8760), sans-IO:
+//! SIP Digest authentication, server side and (for trunks) client side (RFC 3261 §22 with RFC 7616 and RFC 8760), sans-IO:
 //! no sockets, no clock reads; the current Unix time in seconds is always a parameter.
 //!
 //! - [`params`]: reading `Authorization` / `Proxy-Authorization` values into [`Credentials`].
@@ -7,6 +7,7 @@
 //! - [`replay`]: the bounded nonce-count table that refuses replayed `qop=auth` requests.
 //! - [`challenge`]: `WWW-Authenticate` / `Proxy-Authenticate` values, SHA-256 before MD5.
 //! - [`verify`]: checking credentials, and [`Authenticator`] tying it all together.
+//! - [`client`]: answering a server's challenge (requests Switchboard sends to carriers).
 //!
 //! Typical use by a registrar:
 //!
@@ -31,6 +32,7 @@
 //! ```
 
 pub mod challenge;
+pub mod client;
 pub mod digest;
 pub mod nonce;
 pub mod params;
@@ -38,6 +40,7 @@ pub mod replay;
 pub mod verify;
 
 pub use challenge::{challenges, AuthRole, Challenge, ChallengeError};
+pub use client::{authorization, ClientCredentials, Requested, ServerChallenge};
 pub use digest::{ha1, ha2, request_digest, Algorithm, QopInputs};
 pub use nonce::{NonceIssuer, NonceState, DEFAULT_NONCE_LIFETIME_SECS};
 pub use params::{Credentials, ParseError, QopAuth, MAX_HEADER_LEN, MAX_VALUE_LEN};

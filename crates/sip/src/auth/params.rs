@@ -107,62 +107,73 @@ impl Credentials {
 
     /// Parse a header value given as raw bytes (need not be UTF-8; non-UTF-8 is refused).
     pub fn parse_bytes(value: &[u8]) -> Result<Self, ParseError> {
-        if value.len() > MAX_HEADER_LEN {
-            return Err(ParseError::TooLong(value.len()));
-        }
-        let mut lx = Lexer { s: value, i: 0 };
-        lx.skip_ws();
-        let scheme = lx.token();
-        if scheme.is_empty() {
-            return Err(lx.malformed("expected an auth-scheme"));
-        }
-        if !scheme.eq_ignore_ascii_case(b"Digest") {
-            return Err(ParseError::UnsupportedScheme(clip(scheme)));
-        }
-        // RFC 3261 §25.1 wants LWS after the scheme; accept its absence only at the end or
-        // before a comma (lenient), never glued to a parameter name.
-        match lx.peek() {
-            None | Some(b' ' | b'\t' | b'\r' | b'\n' | b',') => {}
-            Some(_) => return Err(lx.malformed("expected whitespace after Digest")),
-        }
-
-        let mut seen: HashSet<Vec<u8>> = HashSet::new();
         let mut fields = Fields::default();
-        loop {
-            lx.skip_ws_and_commas();
-            if lx.at_end() {
-                break;
-            }
-            let name = lx.token();
-            if name.is_empty() {
-                return Err(lx.malformed("expected a parameter name"));
-            }
-            if name.len() > MAX_VALUE_LEN {
-                return Err(ParseError::ValueTooLong(clip(name)));
-            }
-            let lower = name.to_ascii_lowercase();
-            lx.skip_ws();
-            if lx.peek() != Some(b'=') {
-                return Err(lx.malformed("expected '=' after a parameter name"));
-            }
-            lx.i += 1;
-            lx.skip_ws();
-            let value = match lx.peek() {
-                Some(b'"') => lx.quoted(&lower)?,
-                _ => lx.unquoted(&lower)?,
-            };
-            lx.skip_ws();
-            match lx.peek() {
-                None | Some(b',') => {}
-                Some(_) => return Err(lx.malformed("expected ',' between parameters")),
-            }
-            if !seen.insert(lower.clone()) {
-                return Err(ParseError::Duplicate(clip(&lower)));
-            }
-            fields.set(&lower, value);
+        for (name, value) in digest_params(value)? {
+            fields.set(&name, value);
         }
         fields.finish()
     }
+}
+
+/// The parameters of a `Digest` header value, names lowercased, values unquoted, in order:
+/// what credentials (here) and challenges (`client.rs`) are both made of. Refuses another
+/// scheme, duplicates, over-long values and anything off the grammar.
+pub(crate) fn digest_params(value: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, ParseError> {
+    if value.len() > MAX_HEADER_LEN {
+        return Err(ParseError::TooLong(value.len()));
+    }
+    let mut lx = Lexer { s: value, i: 0 };
+    lx.skip_ws();
+    let scheme = lx.token();
+    if scheme.is_empty() {
+        return Err(lx.malformed("expected an auth-scheme"));
+    }
+    if !scheme.eq_ignore_ascii_case(b"Digest") {
+        return Err(ParseError::UnsupportedScheme(clip(scheme)));
+    }
+    // RFC 3261 §25.1 wants LWS after the scheme; accept its absence only at the end or
+    // before a comma (lenient), never glued to a parameter name.
+    match lx.peek() {
+        None | Some(b' ' | b'\t' | b'\r' | b'\n' | b',') => {}
+        Some(_) => return Err(lx.malformed("expected whitespace after Digest")),
+    }
+
+    let mut seen: HashSet<Vec<u8>> = HashSet::new();
+    let mut params = Vec::new();
+    loop {
+        lx.skip_ws_and_commas();
+        if lx.at_end() {
+            break;
+        }
+        let name = lx.token();
+        if name.is_empty() {
+            return Err(lx.malformed("expected a parameter name"));
+        }
+        if name.len() > MAX_VALUE_LEN {
+            return Err(ParseError::ValueTooLong(clip(name)));
+        }
+        let lower = name.to_ascii_lowercase();
+        lx.skip_ws();
+        if lx.peek() != Some(b'=') {
+            return Err(lx.malformed("expected '=' after a parameter name"));
+        }
+        lx.i += 1;
+        lx.skip_ws();
+        let value = match lx.peek() {
+            Some(b'"') => lx.quoted(&lower)?,
+            _ => lx.unquoted(&lower)?,
+        };
+        lx.skip_ws();
+        match lx.peek() {
+            None | Some(b',') => {}
+            Some(_) => return Err(lx.malformed("expected ',' between parameters")),
+        }
+        if !seen.insert(lower.clone()) {
+            return Err(ParseError::Duplicate(clip(&lower)));
+        }
+        params.push((lower, value));
+    }
+    Ok(params)
 }
 
 /// Raw parameter values, before the cross-field checks.
@@ -242,12 +253,12 @@ fn parse_nc(text: &str) -> Option<u32> {
     u32::from_str_radix(text, 16).ok()
 }
 
-fn utf8(v: Vec<u8>) -> Result<String, ParseError> {
+pub(crate) fn utf8(v: Vec<u8>) -> Result<String, ParseError> {
     String::from_utf8(v).map_err(|_| ParseError::Malformed { at: 0, reason: "value is not UTF-8" })
 }
 
 /// A short, lossy copy of attacker-controlled text for an error message.
-fn clip(bytes: &[u8]) -> String {
+pub(crate) fn clip(bytes: &[u8]) -> String {
     String::from_utf8_lossy(&bytes[..bytes.len().min(ECHO_LEN)]).into_owned()
 }
 
