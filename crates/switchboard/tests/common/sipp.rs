@@ -144,8 +144,15 @@ fn port_free(port: u16) -> bool {
 /// Whether some process has UDP `port` bound on 127.0.0.1 or 0.0.0.0 (from /proc/net/udp,
 /// without touching the port).
 pub fn udp_bound(port: u16) -> bool {
+    udp_bound_on(LOOPBACK, port)
+}
+
+/// Whether some process has UDP `port` bound on `ip` or 0.0.0.0 (from /proc/net/udp).
+pub fn udp_bound_on(ip: Ipv4Addr, port: u16) -> bool {
     let table = std::fs::read_to_string("/proc/net/udp").unwrap_or_default();
-    let wanted = [format!("0100007F:{port:04X}"), format!("00000000:{port:04X}")];
+    // The kernel prints the address as a little-endian hex word.
+    let hex = format!("{:08X}", u32::from_le_bytes(ip.octets()));
+    let wanted = [format!("{hex}:{port:04X}"), format!("00000000:{port:04X}")];
     table
         .lines()
         .skip(1)
@@ -344,6 +351,12 @@ pub async fn callee(pbx: &SipPbx, ext: &str, label: &str, scenario: &str, args: 
     for arg in args {
         uas = uas.arg(arg);
     }
+    registered(pbx, ext, label, uas).await
+}
+
+/// Registers `ext` from the SIP port of `uas` and starts it there (a callee built by the
+/// caller, e.g. one that takes several calls).
+pub async fn registered(pbx: &SipPbx, ext: &str, label: &str, uas: Sipp) -> (Sipp, SippProcess) {
     let register = Sipp::new(&format!("{label}-register"), "register.xml", pbx.sip, &pbx.ports)
         .local_port(uas.sip_port())
         .service(ext)
@@ -404,6 +417,10 @@ pub struct Sipp {
     transport: &'static str,
     args: Vec<String>,
     timeout: Duration,
+    /// The address SIPp binds for SIP and media (`-i`, `-mi`).
+    ip: Ipv4Addr,
+    /// How many calls it makes or takes (`-m`).
+    calls: u32,
 }
 
 impl Sipp {
@@ -422,7 +439,21 @@ impl Sipp {
             transport: "u1",
             args: Vec::new(),
             timeout: Duration::from_secs(15),
+            ip: LOOPBACK,
+            calls: 1,
         }
+    }
+
+    /// Binds `ip` instead of 127.0.0.1 (a carrier on another loopback address).
+    pub fn ip(mut self, ip: Ipv4Addr) -> Sipp {
+        self.ip = ip;
+        self
+    }
+
+    /// Makes or takes `calls` calls instead of one.
+    pub fn calls(mut self, calls: u32) -> Sipp {
+        self.calls = calls;
+        self
     }
 
     /// Uses this SIP port (e.g. the one a REGISTER put in the Contact).
@@ -490,7 +521,7 @@ impl Sipp {
             .arg(self.remote.to_string())
             .arg("-sf")
             .arg(&scenario)
-            .args(["-t", self.transport, "-i", "127.0.0.1", "-mi", "127.0.0.1"])
+            .args(["-t", self.transport, "-i", &self.ip.to_string(), "-mi", &self.ip.to_string()])
             .args([
                 "-p",
                 &self.local_port.to_string(),
@@ -499,7 +530,14 @@ impl Sipp {
                 "-mp",
                 &self.media_port.to_string(),
             ])
-            .args(["-m", "1", "-nostdin", "-timeout", &self.timeout.as_secs().max(1).to_string(), "-timeout_error"])
+            .args([
+                "-m",
+                &self.calls.to_string(),
+                "-nostdin",
+                "-timeout",
+                &self.timeout.as_secs().max(1).to_string(),
+                "-timeout_error",
+            ])
             .args([
                 "-trace_err",
                 "-error_file",
@@ -536,7 +574,7 @@ impl SippProcess {
     /// Waits until sipp has bound its SIP port (a UAS must before the PBX sends to it).
     pub async fn ready(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(5);
-        while !udp_bound(self.sipp.local_port) {
+        while !udp_bound_on(self.sipp.ip, self.sipp.local_port) {
             if let Ok(Some(status)) = self.child.try_wait() {
                 panic!(
                     "sipp {} exited before binding port {} ({status}):\n{}",
