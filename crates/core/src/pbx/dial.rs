@@ -291,6 +291,81 @@ pub(super) fn reason_of(status: u16) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sb_sip::auth::{response_matches, Credentials, Secret};
+    use sb_sip::message::{Reply, RequestBuilder};
+    use sb_sip::transaction::TransactionKey;
+    use sb_sip::transport::Protocol;
+
+    fn invite() -> Request {
+        let uri = message::parse_uri("sip:0201234567@127.0.0.2:5080").expect("uri");
+        RequestBuilder::new(Method::Invite, uri)
+            .header(HeaderName::Via, "SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK-1;rport")
+            .and_then(|b| b.header(HeaderName::From, "<sip:1001@127.0.0.1>;tag=a"))
+            .and_then(|b| b.header(HeaderName::To, "<sip:0201234567@127.0.0.2>"))
+            .and_then(|b| b.header(HeaderName::CallId, "call-1"))
+            .and_then(|b| b.cseq(1, &Method::Invite))
+            .expect("headers")
+            .build()
+    }
+
+    fn challenge(request: &Request, status: u16, header: HeaderName) -> Response {
+        let reason = if status == 401 { "Unauthorized" } else { "Proxy Authentication Required" };
+        Reply::to(request, status, reason)
+            .expect("reply")
+            .header(header, "Digest realm=\"carrier\", nonce=\"n1\", qop=\"auth\"")
+            .build()
+            .expect("response")
+    }
+
+    fn dial_with_login() -> Dial {
+        let login = Login { username: "sbtrunk".into(), password: "s3cret".into() };
+        let mut dial = Dial::new("call-1".into(), "1001").with_login(Some(login));
+        let peer = Peer { protocol: Protocol::Udp, addr: "127.0.0.2:5080".parse().expect("addr") };
+        let key = TransactionKey::client("z9hG4bK-1", "INVITE").expect("key");
+        dial.add(key, invite(), peer);
+        dial
+    }
+
+    #[test]
+    fn a_challenge_is_answered_once_with_the_next_cseq_and_valid_credentials() {
+        for (status, challenge_header, credentials_header) in [
+            (401, HeaderName::WwwAuthenticate, HeaderName::Authorization),
+            (407, HeaderName::ProxyAuthenticate, HeaderName::ProxyAuthorization),
+        ] {
+            let mut dial = dial_with_login();
+            let response = challenge(&invite(), status, challenge_header);
+            let retry = dial.authorized_retry(0, &response, "c0ffee").expect("answered");
+            assert_eq!(message::cseq(&retry.headers).map(|(n, _)| n), Some(2));
+            assert_eq!(message::call_id(&retry.headers).as_deref(), Some("call-1"));
+            assert!(message::header(&retry.headers, &HeaderName::Via).is_none(), "the endpoint adds a new Via");
+            let value = message::header(&retry.headers, &credentials_header).expect("credentials");
+            let credentials = Credentials::parse(&value).expect("parses");
+            assert_eq!(credentials.uri, "sip:0201234567@127.0.0.2:5080");
+            assert_eq!(response_matches(&credentials, "INVITE", Secret::Password("s3cret")), Ok(true));
+            assert!(dial.authorized_retry(0, &response, "c0ffee").is_none(), "a second challenge ends the fork");
+        }
+    }
+
+    #[test]
+    fn without_a_login_or_a_challenge_nothing_is_sent_again() {
+        let mut bare = Dial::new("call-1".into(), "1001");
+        let peer = Peer { protocol: Protocol::Udp, addr: "127.0.0.2:5080".parse().expect("addr") };
+        bare.add(TransactionKey::client("z9hG4bK-1", "INVITE").expect("key"), invite(), peer);
+        assert!(bare.authorized_retry(0, &challenge(&invite(), 401, HeaderName::WwwAuthenticate), "c").is_none());
+        let busy = Reply::to(&invite(), 486, "Busy Here").and_then(Reply::build).expect("response");
+        assert!(dial_with_login().authorized_retry(0, &busy, "c").is_none());
+        assert!(dial_with_login().authorized_retry(5, &busy, "c").is_none(), "no such fork");
+    }
+
+    #[test]
+    fn busy_and_declined_end_the_hunt_other_failures_go_on() {
+        for status in [486, 600, 603] {
+            assert!(!hunts_on(status), "{status}");
+        }
+        for status in [404, 408, 480, 500, 503] {
+            assert!(hunts_on(status), "{status}");
+        }
+    }
 
     #[test]
     fn the_caller_hears_busy_before_decline_before_unavailable() {

@@ -115,10 +115,13 @@ impl Credentials {
     }
 }
 
+/// A parameter of a `Digest` value: its lowercased name and its unquoted value.
+pub(crate) type DigestParam = (Vec<u8>, Vec<u8>);
+
 /// The parameters of a `Digest` header value, names lowercased, values unquoted, in order:
 /// what credentials (here) and challenges (`client.rs`) are both made of. Refuses another
 /// scheme, duplicates, over-long values and anything off the grammar.
-pub(crate) fn digest_params(value: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, ParseError> {
+pub(crate) fn digest_params(value: &[u8]) -> Result<Vec<DigestParam>, ParseError> {
     if value.len() > MAX_HEADER_LEN {
         return Err(ParseError::TooLong(value.len()));
     }
