@@ -640,6 +640,7 @@ impl Endpoint {
         let Ok(key) = TransactionKey::client(&branch, &method.to_string()) else { return self.drop_stray() };
         let status = response.status.code();
         let mut sends = Sends::new();
+        let mut tell = None;
         {
             let mut state = self.lock();
             let Some(meta) = state.clients.get(&key) else {
@@ -665,9 +666,7 @@ impl Endpoint {
                     meta.finish();
                 }
                 if deliver {
-                    if let Some(events) = &meta.events {
-                        let _ = events.try_send(ClientEvent::Response(Box::new(response)));
-                    }
+                    tell = meta.events.clone();
                 }
             }
             self.carry_out(&mut state, &key, out, &mut sends);
@@ -677,6 +676,11 @@ impl Endpoint {
         }
         self.inner.wake.notify_one();
         self.send_all(sends).await;
+        // After the sends: the ACK of a non-2xx is on the wire before the TU can act on the
+        // final (a TU answering a 401 with a new INVITE must not overtake that ACK).
+        if let Some(events) = tell {
+            let _ = events.try_send(ClientEvent::Response(Box::new(response)));
+        }
     }
 
     fn drop_stray(&self) {
