@@ -9,9 +9,11 @@ use super::call::{contact, CallInput, CallRegistration};
 use super::dial::{Dial, Login};
 use super::dispatch::answer;
 use super::record::Record;
+use super::route::Attempt;
 use super::Shared;
 use crate::cdr::Disposition;
 use crate::devicestate::ChannelGuard;
+use crate::events::ChannelState;
 use crate::metrics::Live;
 use crate::registrar::Binding;
 use sb_media::relay::{Relay, Side};
@@ -217,6 +219,28 @@ impl B2bua {
         let sent = !dial.is_empty();
         self.dials[side_index(side)] = Some(dial);
         sent
+    }
+
+    /// Starts `attempt` on side B: records its channel and `lastdata` (a `Newexten`), shows
+    /// its extension ringing, and sends its INVITEs from `caller` (name, number), or from the
+    /// number the attempt presents instead, to `dialled`. Answers whether any INVITE went.
+    pub(super) async fn dial_attempt(
+        &mut self,
+        attempt: &Attempt,
+        caller: (&str, &str),
+        dialled: &str,
+        offer: &SessionDescription,
+    ) -> bool {
+        (self.record.dstchannel, self.record.lastdata) = (attempt.channel.clone(), attempt.lastdata.clone());
+        self.record.publish_application();
+        let line = self.shared.devices.open(attempt.extension.as_deref(), &attempt.channel, ChannelState::Ringing);
+        self.lines[1] = Some(line);
+        let from = match &attempt.presented {
+            Some(presented) => (presented.as_str(), presented.as_str()),
+            None => caller,
+        };
+        let parties = Parties { from, to: dialled, to_host: attempt.to_host.as_deref() };
+        self.dial(Side::B, &attempt.targets, parties, offer, attempt.login.clone()).await
     }
 
     fn invite(

@@ -8,7 +8,7 @@
 //! late 2xx is ACKed and hung up), CANCEL from the caller gives 487, the ring timeout 480,
 //! and when every fork fails the caller gets the most telling failure (486 before 480).
 
-use super::b2bua::{B2bua, Leg, Parties, Slot};
+use super::b2bua::{B2bua, Leg, Slot};
 use super::caller::Caller;
 use super::dial::{failure_of, hunts_on, reason_of, Progress};
 use super::dispatch::{answer, deny};
@@ -256,21 +256,9 @@ impl Call {
         let count = attempts.len();
         for (index, attempt) in attempts.into_iter().enumerate() {
             let last = index + 1 == count;
-            (self.b2b.record.dstchannel, self.b2b.record.lastdata) = (attempt.channel, attempt.lastdata);
-            self.b2b.record.publish_application();
-            let line = self.b2b.shared.devices.open(
-                attempt.extension.as_deref(),
-                &self.b2b.record.dstchannel,
-                ChannelState::Ringing,
-            );
-            self.b2b.lines[1] = Some(line);
-            let (display, number) = match &attempt.presented {
-                Some(presented) => (presented.clone(), presented.clone()),
-                None => (self.caller.shown_name().to_owned(), self.caller.number.clone()),
-            };
             let dialled = self.b2b.record.dst.clone();
-            let parties = Parties { from: (&display, &number), to: &dialled, to_host: attempt.to_host.as_deref() };
-            if !self.b2b.dial(Side::B, &attempt.targets, parties, &self.offer, attempt.login).await {
+            let caller = (self.caller.shown_name(), self.caller.number.as_str());
+            if !self.b2b.dial_attempt(&attempt, caller, &dialled, &self.offer).await {
                 if !last {
                     continue;
                 }

@@ -184,20 +184,11 @@ impl Origination {
         }
         let count = attempts.len();
         let mut callee_leg = None;
+        let display = self.operator.display.clone().unwrap_or_else(|| operator.clone());
         for (index, attempt) in attempts.into_iter().enumerate() {
             let last = index + 1 == count;
-            (self.b2b.record.dstchannel, self.b2b.record.lastdata) = (attempt.channel, attempt.lastdata);
-            self.b2b.record.publish_application();
-            let callee_channel = self.b2b.record.dstchannel.clone();
-            let line =
-                self.b2b.shared.devices.open(attempt.extension.as_deref(), &callee_channel, ChannelState::Ringing);
-            self.b2b.lines[1] = Some(line);
-            let (display, number) = match &attempt.presented {
-                Some(presented) => (presented.clone(), presented.clone()),
-                None => (self.operator.display.clone().unwrap_or_else(|| operator.clone()), operator.clone()),
-            };
-            let parties = Parties { from: (&display, &number), to: &phone, to_host: attempt.to_host.as_deref() };
-            if !self.b2b.dial(Side::B, &attempt.targets, parties, &callee_offer, attempt.login).await {
+            let callee_channel = attempt.channel.clone();
+            if !self.b2b.dial_attempt(&attempt, (&display, &operator), &phone, &callee_offer).await {
                 if !last {
                     continue;
                 }
