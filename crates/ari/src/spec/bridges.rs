@@ -1,7 +1,8 @@
 //! The `bridges` api-doc of the route table: bridge resources, as Asterisk 22 declares them.
 
 use super::{
-    error, param, prop, Api, DataType, Method, Model, Operation, ParamType, Resource, OPERATION, SWAGGER_VERSION,
+    error, param, prop, Api, DataType, Method, Model, Operation, ParamType, Resource, BRIDGE_ID, CHANNEL_ID, OPERATION,
+    SWAGGER_VERSION,
 };
 
 /// `/api-docs/bridges.json`.
@@ -68,7 +69,7 @@ pub(super) const RESOURCE: Resource = Resource {
                     response_class: "Bridge",
                     since: &["12.0.0"],
                     params: &[
-                        param("bridgeId", ParamType::Path, DataType::String, "Bridge's id").required(),
+                        BRIDGE_ID,
                     ],
                     errors: &[error(404, "Bridge not found")],
                     ..OPERATION
@@ -81,7 +82,7 @@ pub(super) const RESOURCE: Resource = Resource {
                     response_class: "void",
                     since: &["12.0.0"],
                     params: &[
-                        param("bridgeId", ParamType::Path, DataType::String, "Bridge's id").required(),
+                        BRIDGE_ID,
                     ],
                     errors: &[error(404, "Bridge not found")],
                     ..OPERATION
@@ -99,7 +100,7 @@ pub(super) const RESOURCE: Resource = Resource {
                     response_class: "Variable",
                     since: &["20.20.0", "22.10.0", "23.4.0"],
                     params: &[
-                        param("bridgeId", ParamType::Path, DataType::String, "Bridge's id").required(),
+                        BRIDGE_ID,
                         param("variable", ParamType::Query, DataType::String, "The bridge variable or function to get").required(),
                     ],
                     errors: &[error(400, "Missing variable parameter."), error(404, "Bridge or variable not found"), error(409, "Bridge not in a Stasis application")],
@@ -112,7 +113,7 @@ pub(super) const RESOURCE: Resource = Resource {
                     response_class: "void",
                     since: &["20.20.0", "22.10.0", "23.4.0"],
                     params: &[
-                        param("bridgeId", ParamType::Path, DataType::String, "Bridge's id").required(),
+                        BRIDGE_ID,
                         param("variable", ParamType::Query, DataType::String, "The bridge variable or function to set").required(),
                         param("value", ParamType::Query, DataType::String, "The value to set the variable to"),
                         param("report_events", ParamType::Query, DataType::Boolean, "Whether this variable should be included in bridge events. Defaults to false.").default_bool(false),
@@ -133,7 +134,7 @@ pub(super) const RESOURCE: Resource = Resource {
                     response_class: "Variables",
                     since: &["20.20.0", "22.10.0", "23.4.0"],
                     params: &[
-                        param("bridgeId", ParamType::Path, DataType::String, "Bridge's id").required(),
+                        BRIDGE_ID,
                         param("variables", ParamType::Query, DataType::String, "The bridge variables or functions to get").required().multiple(),
                     ],
                     errors: &[error(400, "Missing variables parameter."), error(404, "Bridge or variable not found"), error(409, "Bridge not in a Stasis application")],
@@ -146,7 +147,7 @@ pub(super) const RESOURCE: Resource = Resource {
                     response_class: "void",
                     since: &["20.20.0", "22.10.0", "23.4.0"],
                     params: &[
-                        param("bridgeId", ParamType::Path, DataType::String, "Bridge's id").required(),
+                        BRIDGE_ID,
                         param("variables", ParamType::Body, DataType::Containers, "The \"variables\" key in the body object holds variable key/value pairs to set on the bridge. Each variable value may be either a string or an object containing \"value\" (string) and optional \"report_events\" (boolean) to include updates for that variable in bridge events (defaults to false). Ex. { \"variables\": { \"Bridge_State\": \"WaitingForAgent\", \"Support_Level\": { \"value\": \"Premium\", \"report_events\": true } } }").required(),
                     ],
                     errors: &[error(400, "Missing variables parameter."), error(404, "Bridge not found"), error(409, "Bridge not in a Stasis application")],
@@ -165,7 +166,7 @@ pub(super) const RESOURCE: Resource = Resource {
                     response_class: "void",
                     since: &["12.0.0"],
                     params: &[
-                        param("bridgeId", ParamType::Path, DataType::String, "Bridge's id").required(),
+                        BRIDGE_ID,
                         param("channel", ParamType::Query, DataType::String, "Ids of channels to add to bridge").required().multiple(),
                         param("role", ParamType::Query, DataType::String, "Channel's role in the bridge"),
                         param("absorbDTMF", ParamType::Query, DataType::Boolean, "Absorb DTMF coming from this channel, preventing it to pass through to the bridge").default_bool(false),
@@ -188,7 +189,7 @@ pub(super) const RESOURCE: Resource = Resource {
                     response_class: "void",
                     since: &["12.0.0"],
                     params: &[
-                        param("bridgeId", ParamType::Path, DataType::String, "Bridge's id").required(),
+                        BRIDGE_ID,
                         param("channel", ParamType::Query, DataType::String, "Ids of channels to remove from bridge").required().multiple(),
                     ],
                     errors: &[error(400, "Channel not found"), error(404, "Bridge not found"), error(409, "Bridge not in Stasis application"), error(422, "Channel not in this bridge")],
@@ -207,8 +208,8 @@ pub(super) const RESOURCE: Resource = Resource {
                     response_class: "void",
                     since: &["13.13.0", "14.2.0"],
                     params: &[
-                        param("bridgeId", ParamType::Path, DataType::String, "Bridge's id").required(),
-                        param("channelId", ParamType::Path, DataType::String, "Channel's id").required(),
+                        BRIDGE_ID,
+                        CHANNEL_ID,
                     ],
                     errors: &[error(404, "Bridge or Channel not found"), error(409, "Channel not in Stasis application"), error(422, "Channel not in this Bridge")],
                     ..OPERATION
@@ -226,7 +227,7 @@ pub(super) const RESOURCE: Resource = Resource {
                     response_class: "void",
                     since: &["13.13.0", "14.2.0"],
                     params: &[
-                        param("bridgeId", ParamType::Path, DataType::String, "Bridge's id").required(),
+                        BRIDGE_ID,
                     ],
                     errors: &[error(404, "Bridge not found")],
                     ..OPERATION
@@ -244,7 +245,7 @@ pub(super) const RESOURCE: Resource = Resource {
                     response_class: "void",
                     since: &["12.0.0"],
                     params: &[
-                        param("bridgeId", ParamType::Path, DataType::String, "Bridge's id").required(),
+                        BRIDGE_ID,
                         param("mohClass", ParamType::Query, DataType::String, "Channel's id"),
                     ],
                     errors: &[error(404, "Bridge not found"), error(409, "Bridge not in Stasis application")],
@@ -258,7 +259,7 @@ pub(super) const RESOURCE: Resource = Resource {
                     response_class: "void",
                     since: &["12.0.0"],
                     params: &[
-                        param("bridgeId", ParamType::Path, DataType::String, "Bridge's id").required(),
+                        BRIDGE_ID,
                     ],
                     errors: &[error(404, "Bridge not found"), error(409, "Bridge not in Stasis application")],
                     ..OPERATION
@@ -277,7 +278,7 @@ pub(super) const RESOURCE: Resource = Resource {
                     response_class: "Playback",
                     since: &["12.0.0"],
                     params: &[
-                        param("bridgeId", ParamType::Path, DataType::String, "Bridge's id").required(),
+                        BRIDGE_ID,
                         param("media", ParamType::Query, DataType::String, "Media URIs to play.").required().multiple(),
                         param("announcer_format", ParamType::Query, DataType::String, "Format of the 'Anouncer' channel attached to the bridge. Defaults to the format of the channel in the bridge with the highest sampe rate."),
                         param("lang", ParamType::Query, DataType::String, "For sounds, selects language for sound."),
@@ -302,7 +303,7 @@ pub(super) const RESOURCE: Resource = Resource {
                     response_class: "Playback",
                     since: &["12.3.0"],
                     params: &[
-                        param("bridgeId", ParamType::Path, DataType::String, "Bridge's id").required(),
+                        BRIDGE_ID,
                         param("playbackId", ParamType::Path, DataType::String, "Playback ID.").required(),
                         param("media", ParamType::Query, DataType::String, "Media URIs to play.").required().multiple(),
                         param("announcer_format", ParamType::Query, DataType::String, "Format of the 'Anouncer' channel attached to the bridge. Defaults to the format of the channel in the bridge with the highest sampe rate."),
@@ -327,7 +328,7 @@ pub(super) const RESOURCE: Resource = Resource {
                     response_class: "LiveRecording",
                     since: &["12.0.0"],
                     params: &[
-                        param("bridgeId", ParamType::Path, DataType::String, "Bridge's id").required(),
+                        BRIDGE_ID,
                         param("name", ParamType::Query, DataType::String, "Recording's filename").required(),
                         param("format", ParamType::Query, DataType::String, "Format to encode audio in").required(),
                         param("recorder_format", ParamType::Query, DataType::String, "Format of the 'Recorder' channel attached to the bridge. Defaults to the same format as the 'format' parameter."),

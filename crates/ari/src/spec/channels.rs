@@ -1,7 +1,8 @@
 //! The `channels` api-doc of the route table: channel resources, as Asterisk 22 declares them.
 
 use super::{
-    error, param, prop, Api, DataType, Method, Model, Operation, ParamType, Resource, OPERATION, SWAGGER_VERSION,
+    error, param, prop, Api, DataType, Method, Model, Operation, ParamType, Resource, CHANNEL_ID, OPERATION,
+    SWAGGER_VERSION,
 };
 
 /// `/api-docs/channels.json`.
@@ -87,7 +88,7 @@ pub(super) const RESOURCE: Resource = Resource {
                     response_class: "Channel",
                     since: &["12.0.0"],
                     params: &[
-                        param("channelId", ParamType::Path, DataType::String, "Channel's id").required(),
+                        CHANNEL_ID,
                     ],
                     errors: &[error(404, "Channel not found")],
                     ..OPERATION
@@ -125,7 +126,7 @@ pub(super) const RESOURCE: Resource = Resource {
                     response_class: "void",
                     since: &["12.0.0"],
                     params: &[
-                        param("channelId", ParamType::Path, DataType::String, "Channel's id").required(),
+                        CHANNEL_ID,
                         param("reason_code", ParamType::Query, DataType::String, "The reason code for hanging up the channel for detail use. Mutually exclusive with 'reason'. See detail hangup codes at here. https://docs.asterisk.org/Configuration/Miscellaneous/Hangup-Cause-Mappings/"),
                         param("reason", ParamType::Query, DataType::String, "Reason for hanging up the channel for simple use. Mutually exclusive with 'reason_code'.").values(&["normal", "busy", "congestion", "no_answer", "timeout", "rejected", "unallocated", "normal_unspecified", "number_incomplete", "codec_mismatch", "interworking", "failure", "answered_elsewhere"]),
                     ],
@@ -145,7 +146,7 @@ pub(super) const RESOURCE: Resource = Resource {
                     response_class: "void",
                     since: &["12.0.0"],
                     params: &[
-                        param("channelId", ParamType::Path, DataType::String, "Channel's id").required(),
+                        CHANNEL_ID,
                         param("context", ParamType::Query, DataType::String, "The context to continue to."),
                         param("extension", ParamType::Query, DataType::String, "The extension to continue to."),
                         param("priority", ParamType::Query, DataType::Int, "The priority to continue to."),
@@ -167,7 +168,7 @@ pub(super) const RESOURCE: Resource = Resource {
                     response_class: "void",
                     since: &["13.26.0", "16.3.0"],
                     params: &[
-                        param("channelId", ParamType::Path, DataType::String, "Channel's id").required(),
+                        CHANNEL_ID,
                         param("app", ParamType::Query, DataType::String, "The channel will be passed to this Stasis application.").required(),
                         param("appArgs", ParamType::Query, DataType::String, "The application arguments to pass to the Stasis application provided by 'app'."),
                     ],
@@ -187,7 +188,7 @@ pub(super) const RESOURCE: Resource = Resource {
                     response_class: "void",
                     since: &["13.3.0"],
                     params: &[
-                        param("channelId", ParamType::Path, DataType::String, "Channel's id").required(),
+                        CHANNEL_ID,
                         param("endpoint", ParamType::Query, DataType::String, "The endpoint to redirect the channel to").required(),
                     ],
                     errors: &[error(400, "Endpoint parameter not provided"), error(404, "Channel or endpoint not found"), error(409, "Channel not in a Stasis application"), error(422, "Endpoint is not the same type as the channel"), error(412, "Channel in invalid state")],
@@ -206,7 +207,7 @@ pub(super) const RESOURCE: Resource = Resource {
                     response_class: "void",
                     since: &["12.0.0"],
                     params: &[
-                        param("channelId", ParamType::Path, DataType::String, "Channel's id").required(),
+                        CHANNEL_ID,
                     ],
                     errors: &[error(404, "Channel not found"), error(409, "Channel not in a Stasis application"), error(412, "Channel in invalid state")],
                     ..OPERATION
@@ -224,7 +225,7 @@ pub(super) const RESOURCE: Resource = Resource {
                     response_class: "void",
                     since: &["12.0.0"],
                     params: &[
-                        param("channelId", ParamType::Path, DataType::String, "Channel's id").required(),
+                        CHANNEL_ID,
                     ],
                     errors: &[error(404, "Channel not found"), error(409, "Channel not in a Stasis application"), error(412, "Channel in invalid state")],
                     ..OPERATION
@@ -236,7 +237,7 @@ pub(super) const RESOURCE: Resource = Resource {
                     response_class: "void",
                     since: &["12.0.0"],
                     params: &[
-                        param("channelId", ParamType::Path, DataType::String, "Channel's id").required(),
+                        CHANNEL_ID,
                     ],
                     errors: &[error(404, "Channel not found"), error(409, "Channel not in a Stasis application"), error(412, "Channel in invalid state")],
                     ..OPERATION
@@ -254,7 +255,7 @@ pub(super) const RESOURCE: Resource = Resource {
                     response_class: "void",
                     since: &["22.6.0", "21.11.0", "20.16.0"],
                     params: &[
-                        param("channelId", ParamType::Path, DataType::String, "Channel's id").required(),
+                        CHANNEL_ID,
                     ],
                     errors: &[error(404, "Channel not found"), error(409, "Channel not in a Stasis application"), error(412, "Channel in invalid state")],
                     ..OPERATION
@@ -272,7 +273,7 @@ pub(super) const RESOURCE: Resource = Resource {
                     response_class: "void",
                     since: &["12.0.0"],
                     params: &[
-                        param("channelId", ParamType::Path, DataType::String, "Channel's id").required(),
+                        CHANNEL_ID,
                         param("dtmf", ParamType::Query, DataType::String, "DTMF To send."),
                         param("before", ParamType::Query, DataType::Int, "Amount of time to wait before DTMF digits (specified in milliseconds) start.").default_int(0),
                         param("between", ParamType::Query, DataType::Int, "Amount of time in between DTMF digits (specified in milliseconds).").default_int(100),
@@ -295,7 +296,7 @@ pub(super) const RESOURCE: Resource = Resource {
                     response_class: "void",
                     since: &["12.0.0"],
                     params: &[
-                        param("channelId", ParamType::Path, DataType::String, "Channel's id").required(),
+                        CHANNEL_ID,
                         param("direction", ParamType::Query, DataType::String, "Direction in which to mute audio").default_str("both").values(&["both", "in", "out"]),
                     ],
                     errors: &[error(404, "Channel not found"), error(409, "Channel not in a Stasis application"), error(412, "Channel in invalid state")],
@@ -308,7 +309,7 @@ pub(super) const RESOURCE: Resource = Resource {
                     response_class: "void",
                     since: &["12.0.0"],
                     params: &[
-                        param("channelId", ParamType::Path, DataType::String, "Channel's id").required(),
+                        CHANNEL_ID,
                         param("direction", ParamType::Query, DataType::String, "Direction in which to unmute audio").default_str("both").values(&["both", "in", "out"]),
                     ],
                     errors: &[error(404, "Channel not found"), error(409, "Channel not in a Stasis application"), error(412, "Channel in invalid state")],
@@ -327,7 +328,7 @@ pub(super) const RESOURCE: Resource = Resource {
                     response_class: "void",
                     since: &["12.0.0"],
                     params: &[
-                        param("channelId", ParamType::Path, DataType::String, "Channel's id").required(),
+                        CHANNEL_ID,
                     ],
                     errors: &[error(404, "Channel not found"), error(409, "Channel not in a Stasis application"), error(412, "Channel in invalid state")],
                     ..OPERATION
@@ -339,7 +340,7 @@ pub(super) const RESOURCE: Resource = Resource {
                     response_class: "void",
                     since: &["12.0.0"],
                     params: &[
-                        param("channelId", ParamType::Path, DataType::String, "Channel's id").required(),
+                        CHANNEL_ID,
                     ],
                     errors: &[error(404, "Channel not found"), error(409, "Channel not in a Stasis application"), error(412, "Channel in invalid state")],
                     ..OPERATION
@@ -358,7 +359,7 @@ pub(super) const RESOURCE: Resource = Resource {
                     response_class: "void",
                     since: &["12.0.0"],
                     params: &[
-                        param("channelId", ParamType::Path, DataType::String, "Channel's id").required(),
+                        CHANNEL_ID,
                         param("mohClass", ParamType::Query, DataType::String, "Music on hold class to use"),
                     ],
                     errors: &[error(404, "Channel not found"), error(409, "Channel not in a Stasis application"), error(412, "Channel in invalid state")],
@@ -371,7 +372,7 @@ pub(super) const RESOURCE: Resource = Resource {
                     response_class: "void",
                     since: &["12.0.0"],
                     params: &[
-                        param("channelId", ParamType::Path, DataType::String, "Channel's id").required(),
+                        CHANNEL_ID,
                     ],
                     errors: &[error(404, "Channel not found"), error(409, "Channel not in a Stasis application"), error(412, "Channel in invalid state")],
                     ..OPERATION
@@ -390,7 +391,7 @@ pub(super) const RESOURCE: Resource = Resource {
                     response_class: "void",
                     since: &["12.0.0"],
                     params: &[
-                        param("channelId", ParamType::Path, DataType::String, "Channel's id").required(),
+                        CHANNEL_ID,
                     ],
                     errors: &[error(404, "Channel not found"), error(409, "Channel not in a Stasis application"), error(412, "Channel in invalid state")],
                     ..OPERATION
@@ -402,7 +403,7 @@ pub(super) const RESOURCE: Resource = Resource {
                     response_class: "void",
                     since: &["12.0.0"],
                     params: &[
-                        param("channelId", ParamType::Path, DataType::String, "Channel's id").required(),
+                        CHANNEL_ID,
                     ],
                     errors: &[error(404, "Channel not found"), error(409, "Channel not in a Stasis application"), error(412, "Channel in invalid state")],
                     ..OPERATION
@@ -421,7 +422,7 @@ pub(super) const RESOURCE: Resource = Resource {
                     response_class: "Playback",
                     since: &["12.0.0"],
                     params: &[
-                        param("channelId", ParamType::Path, DataType::String, "Channel's id").required(),
+                        CHANNEL_ID,
                         param("media", ParamType::Query, DataType::String, "Media URIs to play.").required().multiple(),
                         param("lang", ParamType::Query, DataType::String, "For sounds, selects language for sound."),
                         param("offsetms", ParamType::Query, DataType::Int, "Number of milliseconds to skip before playing. Only applies to the first URI if multiple media URIs are specified."),
@@ -445,7 +446,7 @@ pub(super) const RESOURCE: Resource = Resource {
                     response_class: "Playback",
                     since: &["12.2.0"],
                     params: &[
-                        param("channelId", ParamType::Path, DataType::String, "Channel's id").required(),
+                        CHANNEL_ID,
                         param("playbackId", ParamType::Path, DataType::String, "Playback ID.").required(),
                         param("media", ParamType::Query, DataType::String, "Media URIs to play.").required().multiple(),
                         param("lang", ParamType::Query, DataType::String, "For sounds, selects language for sound."),
@@ -469,7 +470,7 @@ pub(super) const RESOURCE: Resource = Resource {
                     response_class: "LiveRecording",
                     since: &["12.0.0"],
                     params: &[
-                        param("channelId", ParamType::Path, DataType::String, "Channel's id").required(),
+                        CHANNEL_ID,
                         param("name", ParamType::Query, DataType::String, "Recording's filename").required(),
                         param("format", ParamType::Query, DataType::String, "Format to encode audio in").required(),
                         param("maxDurationSeconds", ParamType::Query, DataType::Int, "Maximum duration of the recording, in seconds. 0 for no limit").default_int(0).at_least(0),
@@ -494,7 +495,7 @@ pub(super) const RESOURCE: Resource = Resource {
                     response_class: "Variable",
                     since: &["12.0.0"],
                     params: &[
-                        param("channelId", ParamType::Path, DataType::String, "Channel's id").required(),
+                        CHANNEL_ID,
                         param("variable", ParamType::Query, DataType::String, "The channel variable or function to get").required(),
                     ],
                     errors: &[error(400, "Missing variable parameter."), error(404, "Channel or variable not found"), error(409, "Channel not in a Stasis application")],
@@ -507,7 +508,7 @@ pub(super) const RESOURCE: Resource = Resource {
                     response_class: "void",
                     since: &["12.0.0"],
                     params: &[
-                        param("channelId", ParamType::Path, DataType::String, "Channel's id").required(),
+                        CHANNEL_ID,
                         param("variable", ParamType::Query, DataType::String, "The channel variable or function to set").required(),
                         param("value", ParamType::Query, DataType::String, "The value to set the variable to"),
                         param("report_events", ParamType::Query, DataType::Boolean, "Whether this variable should be included in channel events. Defaults to false.").default_bool(false),
@@ -528,7 +529,7 @@ pub(super) const RESOURCE: Resource = Resource {
                     response_class: "Variables",
                     since: &["20.20.0", "22.10.0", "23.4.0"],
                     params: &[
-                        param("channelId", ParamType::Path, DataType::String, "Channel's id").required(),
+                        CHANNEL_ID,
                         param("variables", ParamType::Query, DataType::String, "The channel variables or functions to get").required().multiple(),
                     ],
                     errors: &[error(400, "Missing variables parameter."), error(404, "Channel or variable not found"), error(409, "Channel not in a Stasis application")],
@@ -541,7 +542,7 @@ pub(super) const RESOURCE: Resource = Resource {
                     response_class: "void",
                     since: &["20.20.0", "22.10.0", "23.4.0"],
                     params: &[
-                        param("channelId", ParamType::Path, DataType::String, "Channel's id").required(),
+                        CHANNEL_ID,
                         param("variables", ParamType::Body, DataType::Containers, "The \"variables\" key in the body object holds variable key/value pairs to set on the channel. Each variable value may be either a string or an object containing \"value\" (string) and optional \"report_events\" (boolean) to include updates for that variable in channel events (defaults to false). Ex. { \"variables\": { \"CALLERID(name)\": \"Alice\", \"Call_State\": { \"value\": \"WaitingForAgent\", \"report_events\": true } } }").required(),
                     ],
                     errors: &[error(400, "Missing variables parameter."), error(404, "Channel not found"), error(409, "Channel not in a Stasis application")],
@@ -561,7 +562,7 @@ pub(super) const RESOURCE: Resource = Resource {
                     response_class: "Channel",
                     since: &["12.0.0"],
                     params: &[
-                        param("channelId", ParamType::Path, DataType::String, "Channel's id").required(),
+                        CHANNEL_ID,
                         param("spy", ParamType::Query, DataType::String, "Direction of audio to spy on").default_str("none").values(&["none", "both", "out", "in"]),
                         param("whisper", ParamType::Query, DataType::String, "Direction of audio to whisper into").default_str("none").values(&["none", "both", "out", "in"]),
                         param("app", ParamType::Query, DataType::String, "Application the snooping channel is placed into").required(),
@@ -585,7 +586,7 @@ pub(super) const RESOURCE: Resource = Resource {
                     response_class: "Channel",
                     since: &["12.2.0"],
                     params: &[
-                        param("channelId", ParamType::Path, DataType::String, "Channel's id").required(),
+                        CHANNEL_ID,
                         param("snoopId", ParamType::Path, DataType::String, "Unique ID to assign to snooping channel").required(),
                         param("spy", ParamType::Query, DataType::String, "Direction of audio to spy on").default_str("none").values(&["none", "both", "out", "in"]),
                         param("whisper", ParamType::Query, DataType::String, "Direction of audio to whisper into").default_str("none").values(&["none", "both", "out", "in"]),
@@ -608,7 +609,7 @@ pub(super) const RESOURCE: Resource = Resource {
                     response_class: "void",
                     since: &["14.0.0"],
                     params: &[
-                        param("channelId", ParamType::Path, DataType::String, "Channel's id").required(),
+                        CHANNEL_ID,
                         param("caller", ParamType::Query, DataType::String, "Channel ID of caller"),
                         param("timeout", ParamType::Query, DataType::Int, "Dial timeout").default_int(0).at_least(0),
                     ],
@@ -628,7 +629,7 @@ pub(super) const RESOURCE: Resource = Resource {
                     response_class: "RTPstat",
                     since: &["13.27.0", "16.4.0"],
                     params: &[
-                        param("channelId", ParamType::Path, DataType::String, "Channel's id").required(),
+                        CHANNEL_ID,
                     ],
                     errors: &[error(404, "Channel cannot be found.")],
                     ..OPERATION
@@ -675,7 +676,7 @@ pub(super) const RESOURCE: Resource = Resource {
                     response_class: "void",
                     since: &["22.3.0", "21.8.0", "20.13.0"],
                     params: &[
-                        param("channelId", ParamType::Path, DataType::String, "Channel's id").required(),
+                        CHANNEL_ID,
                         param("states", ParamType::Query, DataType::String, "The state of the progress").required(),
                     ],
                     errors: &[error(400, "Endpoint parameter not provided"), error(404, "Channel or endpoint not found"), error(409, "Channel not in a Stasis application"), error(412, "Channel in invalid state")],

@@ -262,6 +262,12 @@ pub struct Param {
     pub missing_message: Option<&'static str>,
 }
 
+/// The `channelId` path parameter of every operation on an existing channel.
+pub(super) const CHANNEL_ID: Param = param("channelId", ParamType::Path, DataType::String, "Channel's id").required();
+
+/// The `bridgeId` path parameter of every operation on an existing bridge.
+pub(super) const BRIDGE_ID: Param = param("bridgeId", ParamType::Path, DataType::String, "Bridge's id").required();
+
 /// A parameter declaration; refine it with the builder methods.
 pub const fn param(name: &'static str, param_type: ParamType, data_type: DataType, description: &'static str) -> Param {
     Param {

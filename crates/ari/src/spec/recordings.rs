@@ -1,8 +1,12 @@
 //! The `recordings` api-doc of the route table: recording resources, as Asterisk 22 declares them.
 
 use super::{
-    error, param, prop, Api, DataType, Method, Model, Operation, ParamType, Resource, OPERATION, SWAGGER_VERSION,
+    error, param, prop, Api, DataType, Method, Model, Operation, Param, ParamType, Resource, OPERATION, SWAGGER_VERSION,
 };
+
+/// The `recordingName` path parameter of every operation on one recording.
+const RECORDING_NAME: Param =
+    param("recordingName", ParamType::Path, DataType::String, "The name of the recording").required();
 
 /// `/api-docs/recordings.json`.
 pub(super) const RESOURCE: Resource = Resource {
@@ -36,7 +40,7 @@ pub(super) const RESOURCE: Resource = Resource {
                     response_class: "StoredRecording",
                     since: &["12.0.0"],
                     params: &[
-                        param("recordingName", ParamType::Path, DataType::String, "The name of the recording").required(),
+                        RECORDING_NAME,
                     ],
                     errors: &[error(404, "Recording not found")],
                     ..OPERATION
@@ -48,7 +52,7 @@ pub(super) const RESOURCE: Resource = Resource {
                     response_class: "void",
                     since: &["12.0.0"],
                     params: &[
-                        param("recordingName", ParamType::Path, DataType::String, "The name of the recording").required(),
+                        RECORDING_NAME,
                     ],
                     errors: &[error(404, "Recording not found")],
                     ..OPERATION
@@ -66,7 +70,7 @@ pub(super) const RESOURCE: Resource = Resource {
                     response_class: "binary",
                     since: &["14.0.0"],
                     params: &[
-                        param("recordingName", ParamType::Path, DataType::String, "The name of the recording").required(),
+                        RECORDING_NAME,
                     ],
                     errors: &[error(403, "The recording file could not be opened"), error(404, "Recording not found")],
                     ..OPERATION
@@ -103,7 +107,7 @@ pub(super) const RESOURCE: Resource = Resource {
                     response_class: "LiveRecording",
                     since: &["12.0.0"],
                     params: &[
-                        param("recordingName", ParamType::Path, DataType::String, "The name of the recording").required(),
+                        RECORDING_NAME,
                     ],
                     errors: &[error(404, "Recording not found")],
                     ..OPERATION
@@ -115,7 +119,7 @@ pub(super) const RESOURCE: Resource = Resource {
                     response_class: "void",
                     since: &["12.0.0"],
                     params: &[
-                        param("recordingName", ParamType::Path, DataType::String, "The name of the recording").required(),
+                        RECORDING_NAME,
                     ],
                     errors: &[error(404, "Recording not found")],
                     ..OPERATION
@@ -133,7 +137,7 @@ pub(super) const RESOURCE: Resource = Resource {
                     response_class: "void",
                     since: &["12.0.0"],
                     params: &[
-                        param("recordingName", ParamType::Path, DataType::String, "The name of the recording").required(),
+                        RECORDING_NAME,
                     ],
                     errors: &[error(404, "Recording not found")],
                     ..OPERATION
@@ -152,7 +156,7 @@ pub(super) const RESOURCE: Resource = Resource {
                     response_class: "void",
                     since: &["12.0.0"],
                     params: &[
-                        param("recordingName", ParamType::Path, DataType::String, "The name of the recording").required(),
+                        RECORDING_NAME,
                     ],
                     errors: &[error(404, "Recording not found"), error(409, "Recording not in session")],
                     ..OPERATION
@@ -164,7 +168,7 @@ pub(super) const RESOURCE: Resource = Resource {
                     response_class: "void",
                     since: &["12.0.0"],
                     params: &[
-                        param("recordingName", ParamType::Path, DataType::String, "The name of the recording").required(),
+                        RECORDING_NAME,
                     ],
                     errors: &[error(404, "Recording not found"), error(409, "Recording not in session")],
                     ..OPERATION
@@ -183,7 +187,7 @@ pub(super) const RESOURCE: Resource = Resource {
                     response_class: "void",
                     since: &["12.0.0"],
                     params: &[
-                        param("recordingName", ParamType::Path, DataType::String, "The name of the recording").required(),
+                        RECORDING_NAME,
                     ],
                     errors: &[error(404, "Recording not found"), error(409, "Recording not in session")],
                     ..OPERATION
@@ -195,7 +199,7 @@ pub(super) const RESOURCE: Resource = Resource {
                     response_class: "void",
                     since: &["12.0.0"],
                     params: &[
-                        param("recordingName", ParamType::Path, DataType::String, "The name of the recording").required(),
+                        RECORDING_NAME,
                     ],
                     errors: &[error(404, "Recording not found"), error(409, "Recording not in session")],
                     ..OPERATION
