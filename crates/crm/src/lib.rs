@@ -12,4 +12,5 @@
 
 pub mod listener;
 pub mod lookup;
+mod outgoing;
 pub mod webhooks;

@@ -49,12 +49,7 @@ impl CrmLookup {
         if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
             return Err(LookupSetupError::Url(url.to_owned()));
         }
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .connect_timeout(connect_timeout)
-            .user_agent(concat!("Switchboard/", env!("CARGO_PKG_VERSION")))
-            .build()?;
+        let client = crate::outgoing::client_builder(connect_timeout).build()?;
         Ok(CrmLookup { client, url: url.to_owned(), key: key.to_owned() })
     }
 

@@ -67,13 +67,9 @@ impl Sender {
         metrics: Arc<WebhookMetrics>,
         written: Arc<Notify>,
     ) -> Result<Sender, reqwest::Error> {
-        let client = reqwest::Client::builder()
+        let client = crate::outgoing::client_builder(config.connect_timeout)
             .dns_resolver(Arc::new(GuardedResolver { policy: config.addresses }))
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .connect_timeout(config.connect_timeout)
             .timeout(config.timeout)
-            .user_agent(concat!("Switchboard/", env!("CARGO_PKG_VERSION")))
             .build()?;
         Ok(Sender { store, client, config, metrics, written })
     }
