@@ -13,8 +13,11 @@ use serde_json::{json, Map, Value as Json};
 
 /// Opens (and migrates) the configured store, creating the data directory.
 pub async fn open_store(config: &Config) -> Result<Store> {
-    std::fs::create_dir_all(&config.data).with_context(|| format!("creating data directory {}", config.data.display()))?;
-    Store::open(&config.database).await.with_context(|| format!("opening the {} store", sb_store::Backend::from_url(&config.database).map(|b| b.name()).unwrap_or("?")))
+    std::fs::create_dir_all(&config.data)
+        .with_context(|| format!("creating data directory {}", config.data.display()))?;
+    Store::open(&config.database).await.with_context(|| {
+        format!("opening the {} store", sb_store::Backend::from_url(&config.database).map(|b| b.name()).unwrap_or("?"))
+    })
 }
 
 /// Creates an API key and answers its token.
@@ -46,7 +49,14 @@ pub async fn ensure_default_tenant(provisioning: &Provisioning) -> Result<()> {
     match provisioning.get(tenants, &actor, "default").await {
         Ok(_) => Ok(()),
         Err(ProvisionError::NotFound(_)) => {
-            provisioning.create(tenants, &Creator::PLAIN, &actor, &body(json!({"pkey": "default", "description": "Default tenant"}))).await?;
+            provisioning
+                .create(
+                    tenants,
+                    &Creator::PLAIN,
+                    &actor,
+                    &body(json!({"pkey": "default", "description": "Default tenant"})),
+                )
+                .await?;
             Ok(())
         }
         Err(e) => Err(e.into()),
@@ -66,10 +76,16 @@ pub async fn ensure_first_key(store: &Store, admin_token_set: bool) -> Result<()
     Ok(())
 }
 
-/// Seeds the demo extensions 1001-1003, printing each new SIP password once.
+/// The demo's ARI application number: 700 hands the call to application `demo`, as the
+/// anchor Asterisk's `exten => 700,1,Stasis(test)`.
+const DEMO_STASIS: (&str, &str) = ("700", "Stasis(demo)");
+
+/// Seeds the demo extensions 1001-1003, printing each new SIP password once, and custom app
+/// 700 → `Stasis(demo)`.
 pub async fn seed_demo(provisioning: &Provisioning) -> Result<()> {
     let extensions = resource("extensions").context("extensions resource")?;
-    let creator = extensions.creators.iter().find(|c| c.path == Some("unprovisioned")).context("unprovisioned creator")?;
+    let creator =
+        extensions.creators.iter().find(|c| c.path == Some("unprovisioned")).context("unprovisioned creator")?;
     let actor = Actor::system("demo");
     for number in ["1001", "1002", "1003"] {
         let request = body(json!({"pkey": number, "cluster": "default", "desc": format!("Demo {number}")}));
@@ -81,6 +97,17 @@ pub async fn seed_demo(provisioning: &Provisioning) -> Result<()> {
             Err(ProvisionError::Conflict(_)) => println!("switchboard: demo extension {number} already exists"),
             Err(e) => return Err(e.into()),
         }
+    }
+    let apps = resource("customapps").context("customapps resource")?;
+    let creator = apps.creators.first().context("customapps creator")?;
+    let (number, program) = DEMO_STASIS;
+    let request = body(json!({
+        "pkey": number, "cluster": "default", "desc": "Demo ARI application", "extcode": program, "span": "Internal"
+    }));
+    match provisioning.create(apps, creator, &actor, &request).await {
+        Ok(_) => println!("switchboard: demo custom app {number} runs {program}"),
+        Err(ProvisionError::Conflict(_)) => println!("switchboard: demo custom app {number} already exists"),
+        Err(e) => return Err(e.into()),
     }
     Ok(())
 }

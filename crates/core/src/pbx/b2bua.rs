@@ -20,7 +20,7 @@ use sb_media::relay::{Relay, Side};
 use sb_media::sdp::SessionDescription;
 use sb_sip::dialog::Dialog;
 use sb_sip::endpoint::{ClientEvent, ServerRequest};
-use sb_sip::message::{self, HeaderName, Method, Reply, Request, RequestBuilder, Response};
+use sb_sip::message::{self, HeaderName, Method, Reply, Request, Response};
 use sb_sip::transport::{Peer, Protocol};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -252,25 +252,8 @@ impl B2bua {
         parties: &Parties<'_>,
         offer: &SessionDescription,
     ) -> Option<Request> {
-        let uri = message::parse_uri(uri)?;
-        let local = self.shared.endpoint.local_for(peer)?.to_string();
-        let (display, user) = parties.from;
-        let display = display.replace(['"', '\\'], "");
         let body = self.sdp_towards(side, peer, offer);
-        let builder = RequestBuilder::new(Method::Invite, uri)
-            .max_forwards(70)
-            .header(HeaderName::From, format!("\"{display}\" <sip:{user}@{local}>;tag={}", dial.from_tag))
-            .and_then(|b| {
-                b.header(HeaderName::To, format!("<sip:{}@{}>", parties.to, parties.to_host.unwrap_or(&local)))
-            })
-            .and_then(|b| b.header(HeaderName::CallId, dial.call_id.clone()))
-            .and_then(|b| b.cseq(1, &Method::Invite))
-            .and_then(|b| b.header(HeaderName::Contact, self.contact_for(peer, user)))
-            .and_then(|b| b.header(HeaderName::Allow, super::dispatch::ALLOW))
-            .and_then(|b| b.header(HeaderName::UserAgent, self.shared.endpoint.product().to_owned()))
-            .and_then(|b| b.header(HeaderName::ContentType, "application/sdp"))
-            .ok()?;
-        Some(builder.body(body).build())
+        dial.invite(&self.shared, uri, peer, parties, body)
     }
 
     /// Answers a 401/407 to fork `index` on `side` once, when the dial has a login: the

@@ -81,6 +81,17 @@ pub(super) async fn start(shared: Arc<Shared>, incoming: ServerRequest) {
     if let Some(application) = shared.applications.get(&dialled).cloned() {
         return super::application::run(Arc::clone(&shared), incoming, &extension, offer, application, record).await;
     }
+    // A custom app its tenant's extensions may dial by its key.
+    match crate::routing::custom_app(&shared.store, &caller.tenant, &dialled).await {
+        Ok(Some(app)) if app.span.internal() => {
+            return super::stasis::run_custom_app(Arc::clone(&shared), incoming, &caller, offer, app, record).await;
+        }
+        Ok(_) => {}
+        Err(e) => {
+            tracing::error!(error = %e, "custom apps unavailable");
+            return record.refuse(&shared, &incoming, 500, "Server Internal Error", Disposition::Failed, 41).await;
+        }
+    }
     // Extensions of every tenant are reachable, as before outbound routes existed.
     match route_number(&shared, &caller.tenant, None, &dialled).await {
         Ok(Routed::Extension(callee)) => ring_extension(shared, incoming, caller, record, offer, &callee).await,

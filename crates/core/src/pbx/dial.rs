@@ -8,13 +8,14 @@
 //! After ringing, forks still report: a lost ACK brings the winner's 2xx again (it is ACKed
 //! again, §13.2.2.4), and a fork that answered in the race is ACKed and hung up.
 
+use super::b2bua::Parties;
 use super::Shared;
 use crate::cdr::Disposition;
 use sb_media::sdp::SessionDescription;
 use sb_sip::auth::{authorization, ClientCredentials, Requested, ServerChallenge};
 use sb_sip::dialog::Dialog;
 use sb_sip::endpoint::ClientEvent;
-use sb_sip::message::{self, HeaderName, Method, Request, Response};
+use sb_sip::message::{self, HeaderName, Method, Request, RequestBuilder, Response};
 use sb_sip::transaction::TransactionKey;
 use sb_sip::transport::Peer;
 
@@ -99,6 +100,35 @@ impl Dial {
     pub(super) fn add(&mut self, key: TransactionKey, request: Request, peer: Peer) -> usize {
         self.forks.push(Fork { key, request, peer, done: false, status: 0, challenged: false });
         self.forks.len() - 1
+    }
+
+    /// A fork's INVITE to `uri` at `peer`, from and to `parties`, carrying the SDP `body`.
+    pub(super) fn invite(
+        &self,
+        shared: &Shared,
+        uri: &str,
+        peer: &Peer,
+        parties: &Parties<'_>,
+        body: String,
+    ) -> Option<Request> {
+        let uri = message::parse_uri(uri)?;
+        let local = shared.endpoint.local_for(peer)?.to_string();
+        let (display, user) = parties.from;
+        let display = display.replace(['"', '\\'], "");
+        let builder = RequestBuilder::new(Method::Invite, uri)
+            .max_forwards(70)
+            .header(HeaderName::From, format!("\"{display}\" <sip:{user}@{local}>;tag={}", self.from_tag))
+            .and_then(|b| {
+                b.header(HeaderName::To, format!("<sip:{}@{}>", parties.to, parties.to_host.unwrap_or(&local)))
+            })
+            .and_then(|b| b.header(HeaderName::CallId, self.call_id.clone()))
+            .and_then(|b| b.cseq(1, &Method::Invite))
+            .and_then(|b| b.header(HeaderName::Contact, super::call::contact(shared, peer, user)))
+            .and_then(|b| b.header(HeaderName::Allow, super::dispatch::ALLOW))
+            .and_then(|b| b.header(HeaderName::UserAgent, shared.endpoint.product().to_owned()))
+            .and_then(|b| b.header(HeaderName::ContentType, "application/sdp"))
+            .ok()?;
+        Some(builder.body(body).build())
     }
 
     /// The INVITE of fork `index` again, answering the challenge of `response` (a 401 or

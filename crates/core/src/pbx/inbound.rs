@@ -2,8 +2,9 @@
 //! digest; its DDI (the Request-URI user) selects an inbound route of the trunk's tenant,
 //! whose open destination decides the call: an extension rings as for an internal call
 //! (`call::ring_extension`), `Hangup` refuses it, `CRM` asks the CRM which extension takes
-//! it ([`CrmRouting`](super::CrmRouting), falling back when the answer is no use), and what
-//! this PBX cannot run yet (IVRs, ring groups, queues, apps) is refused with 480.
+//! it ([`CrmRouting`](super::CrmRouting), falling back when the answer is no use), a custom
+//! app runs its program (`stasis`), and what this PBX cannot run yet (IVRs, ring groups,
+//! queues) is refused with 480.
 //!
 //! Not yet: timers and holidays (the closed destination is never used), DISA.
 
@@ -14,7 +15,7 @@ use super::Shared;
 use crate::cdr::Disposition;
 use crate::directory::ExtensionEntry;
 use crate::provisioning::destination::{CRM, HANGUP};
-use crate::routing::TrunkEntry;
+use crate::routing::{custom_app, CustomApp, TrunkEntry};
 use sb_sip::endpoint::ServerRequest;
 use sb_sip::message;
 use std::sync::Arc;
@@ -29,6 +30,8 @@ enum Decision {
     /// Refuse the call as Asterisk's `Hangup()` (cause 16) does on an unanswered channel:
     /// PJSIP has no SIP status for cause 16 and ends the INVITE with 603 Decline.
     Hangup,
+    /// Run this custom app of the route's tenant.
+    App(CustomApp),
     /// Refuse the call with 480 and this reason phrase.
     Unavailable(String),
     /// The caller cancelled while the destination was being decided.
@@ -59,6 +62,7 @@ pub(super) async fn start(shared: Arc<Shared>, incoming: ServerRequest, trunk: T
     };
     match decided {
         Ok(Decision::Ring(callee)) => ring_extension(shared, incoming, caller, record, offer, &callee).await,
+        Ok(Decision::App(app)) => super::stasis::run_custom_app(shared, incoming, &caller, offer, app, record).await,
         Ok(Decision::Hangup) => {
             record.lastapp = "Hangup";
             record.publish_application();
@@ -84,6 +88,9 @@ async fn decide(shared: &Shared, tenant: &str, destination: &str) -> sb_store::R
     }
     if let Some(extension) = tenant_extension(shared, tenant, destination).await? {
         return Ok(Decision::Ring(extension));
+    }
+    if let Some(app) = custom_app(&shared.store, tenant, destination).await? {
+        return Ok(Decision::App(app));
     }
     Ok(Decision::Unavailable(format!("Temporarily Unavailable (destination {destination} is not supported yet)")))
 }

@@ -15,6 +15,7 @@
 //! - [`originate`]: calls the PBX places itself (click-to-call).
 //! - [`record`]: the CDR and channel events a call makes as it goes.
 //! - [`application`]: calls the PBX answers itself (echo, playback, conference).
+//! - [`stasis`]: channels and bridges applications control (ARI), and custom apps.
 
 mod application;
 mod b2bua;
@@ -28,6 +29,7 @@ mod originate;
 mod record;
 mod register;
 mod route;
+mod stasis;
 mod status;
 
 use crate::access::SipAccess;
@@ -45,6 +47,11 @@ use sb_media::relay::MediaEngine;
 use sb_sip::auth::digest::Algorithm;
 use sb_sip::endpoint::{Endpoint, Incoming};
 use sb_store::Store;
+pub use stasis::{
+    fresh_id, AppDirectory, BridgeSnapshot, BridgeType, ChannelOp, ChannelSnapshot, EventKind, HangupCause, Location, MuteDirection,
+    OpReply, Originate, OriginateTarget, Party, PlaybackSnapshot, PlaybackState, RecordingSnapshot, RecordingState, Stasis,
+    StasisError, StasisEvent, Target,
+};
 pub use status::{MessageOutcome, PeerState, StatusError};
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
@@ -112,6 +119,8 @@ pub(crate) struct Shared {
     pub routes: Routes,
     /// The CRM routing lookup, if configured.
     pub crm: Option<CrmRouting>,
+    /// The channels and bridges applications control.
+    pub stasis: stasis::Registry,
 }
 
 impl Shared {
@@ -159,6 +168,7 @@ impl Pbx {
             trunks,
             routes,
             crm: config.crm,
+            stasis: stasis::Registry::default(),
         });
         tokio::spawn(dispatch::run(Arc::clone(&shared), incoming));
         tokio::spawn(expire_registrations(Arc::downgrade(&shared)));

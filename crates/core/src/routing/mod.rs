@@ -6,10 +6,13 @@
 //! - [`trunks`]: the active trunks, where they are, and which one a request comes from.
 //! - [`routes`]: inbound routes by DDI or caller id, outbound routes by dial pattern.
 //! - [`dial_pattern`]: Asterisk's dial patterns (`_NXX.`), matched sans-IO.
+//! - [`custom_apps`]: custom apps by key, with their programs.
 
+pub mod custom_apps;
 pub mod dial_pattern;
 pub mod routes;
 pub mod trunks;
 
+pub use custom_apps::{custom_app, CustomApp, Span};
 pub use routes::{InboundKind, InboundRoute, OutboundRoute, Routes};
 pub use trunks::{TrunkEntry, TrunkHost, Trunks};
