@@ -131,7 +131,7 @@ impl Applications {
             if let Some(old) = apps.insert(name.clone(), app) {
                 let event = Event::ApplicationReplaced(ApplicationReplaced {});
                 // Best effort: a full or closed old socket simply misses it.
-                let _ = old.sender.try_send(self.frame(&event, name));
+                let _ = old.sender.try_send(self.frame(&event, name, Timestamp::now()));
             }
         }
         Connection { id, frames }
@@ -182,41 +182,75 @@ impl Applications {
         Some(app.model(name))
     }
 
+    /// Whether application `name` is registered.
+    pub fn contains(&self, name: &str) -> bool {
+        self.lock().contains_key(name)
+    }
+
+    /// Subscribes `name` to `source` when it is registered (the subscriptions Asterisk makes
+    /// by itself: a channel in the application, a bridge one of its channels entered).
+    pub fn follow(&self, name: &str, source: EventSource) {
+        if let Some(app) = self.lock().get_mut(name) {
+            app.sources.insert(source);
+        }
+    }
+
+    /// Drops every subscription to `source` (it is gone).
+    pub fn forget(&self, source: &EventSource) {
+        for app in self.lock().values_mut() {
+            app.sources.remove(source);
+        }
+    }
+
     /// Sends `event` to application `name`; `false` if it is not registered.
     pub fn send_to(&self, name: &str, event: &Event) -> bool {
+        self.send_to_at(name, event, Timestamp::now())
+    }
+
+    /// Sends `event`, which happened `at`, to application `name`; `false` if it is not
+    /// registered.
+    pub fn send_to_at(&self, name: &str, event: &Event, at: Timestamp) -> bool {
         let mut apps = self.lock();
         let Some(app) = apps.get(name) else { return false };
         if app.passes(event.type_name()) {
-            self.deliver(&mut apps, name, event);
+            self.deliver(&mut apps, name, event, at);
         }
         true
     }
 
     /// Sends `event` to every application subscribed to `source` (or to everything).
     pub fn publish(&self, source: &EventSource, event: &Event) {
+        self.publish_any(std::slice::from_ref(source), event, Timestamp::now());
+    }
+
+    /// Sends `event`, which happened `at`, once to every application subscribed to one of
+    /// `sources` (or to everything).
+    pub fn publish_any(&self, sources: &[EventSource], event: &Event, at: Timestamp) {
         let mut apps = self.lock();
         let names: Vec<String> = apps
             .iter()
-            .filter(|(_, app)| (app.subscribe_all || app.sources.contains(source)) && app.passes(event.type_name()))
+            .filter(|(_, app)| {
+                (app.subscribe_all || sources.iter().any(|s| app.sources.contains(s))) && app.passes(event.type_name())
+            })
             .map(|(name, _)| name.clone())
             .collect();
         for name in names {
-            self.deliver(&mut apps, &name, event);
+            self.deliver(&mut apps, &name, event, at);
         }
     }
 
     /// Queues `event` for `name`; a socket whose queue is full loses all its applications.
-    fn deliver(&self, apps: &mut BTreeMap<String, App>, name: &str, event: &Event) {
+    fn deliver(&self, apps: &mut BTreeMap<String, App>, name: &str, event: &Event, at: Timestamp) {
         let Some(app) = apps.get(name) else { return };
-        if app.sender.try_send(self.frame(event, name)).is_err() {
+        if app.sender.try_send(self.frame(event, name, at)).is_err() {
             let socket = app.socket;
             tracing::warn!(application = name, "ARI events socket too slow or gone: dropping it");
             apps.retain(|_, app| app.socket != socket);
         }
     }
 
-    fn frame(&self, event: &Event, application: &str) -> String {
-        Envelope { event, timestamp: Timestamp::now(), asterisk_id: &self.asterisk_id, application }.frame()
+    fn frame(&self, event: &Event, application: &str, timestamp: Timestamp) -> String {
+        Envelope { event, timestamp, asterisk_id: &self.asterisk_id, application }.frame()
     }
 }
 

@@ -44,6 +44,9 @@ pub enum AriError {
         /// Seconds until the address may try again.
         retry_after: u64,
     },
+    /// 500: the call core failed.
+    #[error("{0}")]
+    Internal(String),
     /// 501: Switchboard does not offer this feature (yet).
     #[error("{0}")]
     NotImplemented(String),
@@ -88,6 +91,7 @@ impl AriError {
             AriError::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AriError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AriError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AriError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             AriError::NotImplemented(_) => StatusCode::NOT_IMPLEMENTED,
         }
     }

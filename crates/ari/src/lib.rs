@@ -5,7 +5,7 @@
 //! - [`dispatch`], [`routing`], [`params`], [`auth`], [`error`]: the HTTP conventions.
 //! - `handlers`: one file per resource, bound to the table by nickname.
 //! - [`apps`], [`events`], [`models`], [`devices`]: applications, what they are sent, and
-//!   the state ARI itself owns.
+//!   the state ARI itself owns; [`stasis`]: the call core's channels, bridges and events.
 
 pub mod apps;
 pub mod auth;
@@ -19,6 +19,7 @@ pub mod models;
 pub mod params;
 pub mod routing;
 pub mod spec;
+pub mod stasis;
 pub mod state;
 
 pub use auth::{parse_user_list, AriUser, UsersError};

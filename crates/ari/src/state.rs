@@ -6,10 +6,11 @@ use crate::apps::Applications;
 use crate::auth::{AriUser, Authenticator};
 use crate::devices::DeviceStates;
 use crate::events::Timestamp;
+use crate::stasis::{Directory, StateApps};
 use sb_core::pbx::Pbx;
 use sb_core::throttle::{Throttle, ThrottlePolicy};
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 
 /// How to build an [`AriState`].
 #[derive(Clone, Default)]
@@ -56,12 +57,13 @@ impl AriState {
     /// A state from `options`.
     pub fn new(options: AriOptions) -> AriState {
         let entity_id = options.entity_id.unwrap_or_else(random_entity_id);
+        let stasis = options.pbx.as_ref().map(Pbx::stasis);
         let identity = Identity {
             entity_id: entity_id.clone(),
             version: options.version.unwrap_or_else(|| env!("CARGO_PKG_VERSION").to_owned()),
             started: Timestamp::now(),
         };
-        AriState {
+        let state = AriState {
             inner: Arc::new(Inner {
                 auth: Authenticator::new(options.users, Throttle::new(options.throttle)),
                 identity,
@@ -70,7 +72,15 @@ impl AriState {
                 devices: DeviceStates::default(),
                 pbx: options.pbx,
             }),
+        };
+        if let Some(stasis) = stasis {
+            let weak: Weak<dyn StateApps> = Arc::downgrade(&(Arc::clone(&state.inner) as Arc<dyn StateApps>));
+            stasis.set_apps(Arc::new(Directory(weak.clone())));
+            if let Some(queue) = stasis.take_events() {
+                tokio::spawn(crate::stasis::pump(weak, queue));
+            }
         }
+        state
     }
 
     /// The authenticator.
@@ -101,6 +111,12 @@ impl AriState {
     /// The call core, when there is one.
     pub fn pbx(&self) -> Option<&Pbx> {
         self.inner.pbx.as_ref()
+    }
+}
+
+impl StateApps for Inner {
+    fn applications(&self) -> &Applications {
+        &self.apps
     }
 }
 

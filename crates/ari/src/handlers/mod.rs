@@ -4,8 +4,13 @@
 
 mod applications;
 mod asterisk;
+mod bridges;
+mod channels;
 mod device_states;
 mod events;
+mod playbacks;
+mod recordings_live;
+mod stasis_errors;
 mod unavailable;
 
 use crate::error::AriError;
@@ -63,12 +68,12 @@ pub fn bind(resource: &str, nickname: &str) -> Option<Handler> {
         "applications" => applications::bind(nickname),
         "deviceStates" => device_states::bind(nickname),
         "events" => events::bind(nickname),
-        "channels" => unavailable::channels(nickname),
-        "bridges" => unavailable::bridges(nickname),
+        "channels" => channels::bind(nickname),
+        "bridges" => bridges::bind(nickname),
         "endpoints" => unavailable::endpoints(nickname),
-        "recordings" => unavailable::recordings(nickname),
+        "recordings" => recordings_live::bind(nickname).or_else(|| unavailable::recordings(nickname)),
         "sounds" => unavailable::sounds(nickname),
-        "playbacks" => unavailable::playbacks(nickname),
+        "playbacks" => playbacks::bind(nickname),
         "mailboxes" => unavailable::mailboxes(nickname),
         _ => None,
     }

@@ -1,0 +1,128 @@
+//! `/bridges`: bridges applications make (mixing or holding, on the media engine), their
+//! members, announcer playbacks and music on hold. Bridge recordings, bridge variables and
+//! video sources need what Switchboard does not have yet: 501 once the bridge is known.
+
+use super::channels::{created_playback, media, playback_id};
+use super::stasis_errors::{ari_error, stasis};
+use super::{handler, Call, Handler, Reply};
+use crate::error::AriError;
+use crate::stasis::bridge;
+use crate::state::AriState;
+use sb_core::pbx::{BridgeType, StasisError};
+
+pub(super) fn bind(nickname: &str) -> Option<Handler> {
+    match nickname {
+        "list" => handler!(list),
+        "create" | "createWithId" => handler!(create),
+        "get" => handler!(get),
+        "destroy" => handler!(destroy),
+        "addChannel" => handler!(add_channel),
+        "removeChannel" => handler!(remove_channel),
+        "startMoh" => handler!(start_moh),
+        "stopMoh" => handler!(stop_moh),
+        "play" | "playWithId" => handler!(play),
+        "record" | "getBridgeVar" | "setBridgeVar" | "getBridgeVars" | "setBridgeVars" | "setVideoSource"
+        | "clearVideoSource" => handler!(unsupported),
+        _ => None,
+    }
+}
+
+fn id(call: &Call) -> &str {
+    call.params.text("bridgeId").unwrap_or_default()
+}
+
+async fn list(state: AriState, _call: Call) -> Result<Reply, AriError> {
+    let bridges: Vec<_> = match state.pbx() {
+        Some(pbx) => pbx.stasis().bridges().iter().map(bridge).collect(),
+        None => Vec::new(),
+    };
+    Ok(Reply::json(bridges))
+}
+
+/// The kind asked for by `type` (`mixing`, `holding`, and attributes that change nothing here).
+fn bridge_type(call: &Call) -> Result<BridgeType, AriError> {
+    let mut kind = BridgeType::Mixing;
+    for attribute in call.params.text("type").unwrap_or("mixing").split(',').map(str::trim).filter(|a| !a.is_empty()) {
+        match attribute {
+            "holding" => kind = BridgeType::Holding,
+            "mixing" | "dtmf_events" | "proxy_media" | "video_sfu" | "video_single" | "sdp_label" => {}
+            other => return Err(AriError::bad_request(format!("Invalid bridge type attribute: {other}"))),
+        }
+    }
+    Ok(kind)
+}
+
+async fn create(state: AriState, call: Call) -> Result<Reply, AriError> {
+    let kind = bridge_type(&call)?;
+    let id = call.params.text("bridgeId").filter(|b| !b.is_empty()).map(str::to_owned);
+    let name = call.params.text("name").unwrap_or_default().to_owned();
+    let created = stasis(&state)?.create_bridge(id, kind, name);
+    Ok(Reply::json(bridge(&created)))
+}
+
+async fn get(state: AriState, call: Call) -> Result<Reply, AriError> {
+    let found = stasis(&state)?.bridge(id(&call));
+    found.map(|b| Reply::json(bridge(&b))).ok_or_else(|| AriError::not_found("Bridge not found"))
+}
+
+async fn destroy(state: AriState, call: Call) -> Result<Reply, AriError> {
+    stasis(&state)?.destroy_bridge(id(&call)).await.map_err(ari_error)?;
+    Ok(Reply::NoContent)
+}
+
+/// Membership refusals as Asterisk words them: a missing channel is a bad parameter (400),
+/// one outside Stasis cannot be processed (422).
+fn member_error(error: StasisError) -> AriError {
+    match error {
+        StasisError::ChannelNotFound => AriError::bad_request("Channel not found"),
+        StasisError::NotInStasis => AriError::unprocessable("Channel not in Stasis application"),
+        StasisError::InvalidState(message) => AriError::unprocessable(message),
+        other => ari_error(other),
+    }
+}
+
+fn channels(call: &Call) -> Result<Vec<String>, AriError> {
+    let channels = call.params.list("channel").unwrap_or_default();
+    if channels.is_empty() {
+        return Err(AriError::bad_request("Missing parameter channel"));
+    }
+    Ok(channels.to_vec())
+}
+
+async fn add_channel(state: AriState, call: Call) -> Result<Reply, AriError> {
+    let channels = channels(&call)?;
+    stasis(&state)?.add_to_bridge(id(&call), &channels).await.map_err(member_error)?;
+    Ok(Reply::NoContent)
+}
+
+async fn remove_channel(state: AriState, call: Call) -> Result<Reply, AriError> {
+    let channels = channels(&call)?;
+    stasis(&state)?.remove_from_bridge(id(&call), &channels).await.map_err(member_error)?;
+    Ok(Reply::NoContent)
+}
+
+async fn start_moh(state: AriState, call: Call) -> Result<Reply, AriError> {
+    let class = call.params.text("mohClass").filter(|c| !c.is_empty()).map(str::to_owned);
+    stasis(&state)?.bridge_moh(id(&call), Some(class)).await.map_err(ari_error)?;
+    Ok(Reply::NoContent)
+}
+
+async fn stop_moh(state: AriState, call: Call) -> Result<Reply, AriError> {
+    stasis(&state)?.bridge_moh(id(&call), None).await.map_err(ari_error)?;
+    Ok(Reply::NoContent)
+}
+
+async fn play(state: AriState, call: Call) -> Result<Reply, AriError> {
+    let (playback, media) = (playback_id(&call), media(&call)?);
+    let language = call.params.text("lang").filter(|l| !l.is_empty()).map(str::to_owned);
+    let made = stasis(&state)?.play_on_bridge(id(&call), playback, media, language).await.map_err(ari_error)?;
+    Ok(created_playback(&made))
+}
+
+/// Known bridge, missing feature.
+async fn unsupported(state: AriState, call: Call) -> Result<Reply, AriError> {
+    if stasis(&state)?.bridge(id(&call)).is_none() {
+        return Err(AriError::not_found("Bridge not found"));
+    }
+    Err(AriError::not_implemented("Not implemented"))
+}

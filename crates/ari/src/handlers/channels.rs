@@ -1,0 +1,417 @@
+//! `/channels`: the channels applications control (see `sb_core::pbx::Stasis`): placing
+//! them (originate, create, dial), answering, ringing, hanging up, media on them (play,
+//! record, DTMF, mute, hold, music, silence), their variables, and moving them between
+//! applications. Snoop, external media, redirect and transfer progress need media and
+//! SIP features Switchboard does not have yet: 501 once the channel is known.
+
+use super::stasis_errors::{ari_error, stasis};
+use super::{handler, Call, Handler, Reply};
+use crate::error::AriError;
+use crate::models::{RtpStat, Variable, Variables};
+use crate::stasis::{channel, playback, recording};
+use crate::state::AriState;
+use sb_core::pbx::{ChannelOp, HangupCause, MuteDirection, OpReply, Originate, PlaybackSnapshot};
+use sb_media::engine::{RecordOptions, TerminateOn};
+use sb_media::sound::recording::IfExists;
+use sb_media::sound::uri::MediaUri;
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+pub(super) fn bind(nickname: &str) -> Option<Handler> {
+    match nickname {
+        "list" => handler!(list),
+        "originate" | "originateWithId" => handler!(originate),
+        "create" => handler!(create),
+        "get" => handler!(get),
+        "hangup" => handler!(hangup),
+        "continueInDialplan" => handler!(continue_in_dialplan),
+        "move" => handler!(move_to),
+        "answer" => handler!(answer),
+        "ring" => handler!(ring),
+        "ringStop" => handler!(ring_stop),
+        "progress" => handler!(progress),
+        "sendDTMF" => handler!(send_dtmf),
+        "mute" => handler!(mute),
+        "unmute" => handler!(unmute),
+        "hold" => handler!(hold),
+        "unhold" => handler!(unhold),
+        "startMoh" => handler!(start_moh),
+        "stopMoh" => handler!(stop_moh),
+        "startSilence" => handler!(start_silence),
+        "stopSilence" => handler!(stop_silence),
+        "play" | "playWithId" => handler!(play),
+        "record" => handler!(record),
+        "getChannelVar" => handler!(get_variable),
+        "setChannelVar" => handler!(set_variable),
+        "getChannelVars" => handler!(get_variables),
+        "setChannelVars" => handler!(set_variables),
+        "dial" => handler!(dial),
+        "rtpstatistics" => handler!(rtp_statistics),
+        "redirect" | "snoopChannel" | "snoopChannelWithId" | "transfer_progress" => handler!(unsupported),
+        "externalMedia" => handler!(not_implemented),
+        _ => None,
+    }
+}
+
+fn id(call: &Call) -> &str {
+    call.params.text("channelId").unwrap_or_default()
+}
+
+/// Runs `op` on the call's channel; 204 when done.
+async fn run(state: &AriState, call: &Call, op: ChannelOp) -> Result<Reply, AriError> {
+    stasis(state)?.command(id(call), op).await.map_err(ari_error)?;
+    Ok(Reply::NoContent)
+}
+
+async fn list(state: AriState, _call: Call) -> Result<Reply, AriError> {
+    let channels: Vec<_> = match state.pbx() {
+        Some(pbx) => pbx.stasis().channels().iter().map(channel).collect(),
+        None => Vec::new(),
+    };
+    Ok(Reply::json(channels))
+}
+
+async fn get(state: AriState, call: Call) -> Result<Reply, AriError> {
+    let found = stasis(&state)?.channel(id(&call));
+    found.map(|c| Reply::json(channel(&c))).ok_or_else(|| AriError::not_found("Channel not found"))
+}
+
+/// `appArgs`: comma-separated, as Asterisk splits them.
+fn app_args(call: &Call) -> Vec<String> {
+    match call.params.text("appArgs") {
+        Some(args) if !args.is_empty() => args.split(',').map(str::to_owned).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The `variables` body: strings, or objects with a `value`.
+fn variables(call: &Call) -> Result<BTreeMap<String, String>, AriError> {
+    let Some(value) = call.params.json("variables") else { return Ok(BTreeMap::new()) };
+    let Some(object) = value.as_object() else {
+        return Err(AriError::bad_request("variables must be an object"));
+    };
+    object
+        .iter()
+        .map(|(name, value)| {
+            let text = match value {
+                Value::String(text) => Some(text.clone()),
+                Value::Object(inner) => inner.get("value").and_then(Value::as_str).map(str::to_owned),
+                Value::Number(n) => Some(n.to_string()),
+                Value::Bool(b) => Some(b.to_string()),
+                _ => None,
+            };
+            text.map(|t| (name.clone(), t))
+                .ok_or_else(|| AriError::bad_request(format!("Bad value for variable {name}")))
+        })
+        .collect()
+}
+
+/// How long an originated channel rings: `timeout` seconds, -1 (or 0) for as long as it
+/// takes (bounded at a day).
+fn ring_timeout(call: &Call) -> Duration {
+    match call.params.int("timeout").unwrap_or(30) {
+        seconds if seconds > 0 => Duration::from_secs(seconds.unsigned_abs()),
+        _ => Duration::from_secs(86_400),
+    }
+}
+
+fn originate_request(call: &Call, dial_now: bool) -> Result<Originate, AriError> {
+    let app = call.params.text("app").filter(|a| !a.is_empty());
+    let Some(app) = app else {
+        if call.params.text("extension").is_some() || call.params.text("context").is_some() {
+            return Err(AriError::bad_request(
+                "Originating into the dialplan is not supported: Switchboard has no dialplan; give app",
+            ));
+        }
+        return Err(AriError::bad_request("Application or extension must be specified"));
+    };
+    Ok(Originate {
+        endpoint: call.params.text("endpoint").unwrap_or_default().to_owned(),
+        app: app.to_owned(),
+        args: app_args(call),
+        caller_id: call.params.text("callerId").map(str::to_owned),
+        timeout: ring_timeout(call),
+        channel_id: call.params.text("channelId").filter(|c| !c.is_empty()).map(str::to_owned),
+        variables: variables(call)?,
+        dial_now,
+    })
+}
+
+async fn originate(state: AriState, call: Call) -> Result<Reply, AriError> {
+    let request = originate_request(&call, true)?;
+    let created = stasis(&state)?.originate(request).await.map_err(ari_error)?;
+    Ok(Reply::json(channel(&created)))
+}
+
+async fn create(state: AriState, call: Call) -> Result<Reply, AriError> {
+    let request = originate_request(&call, false)?;
+    let created = stasis(&state)?.originate(request).await.map_err(ari_error)?;
+    Ok(Reply::json(channel(&created)))
+}
+
+async fn hangup(state: AriState, call: Call) -> Result<Reply, AriError> {
+    let reason = call.params.text("reason");
+    let code = call.params.text("reason_code");
+    let cause = match (reason, code) {
+        (Some(_), Some(_)) => return Err(AriError::bad_request("The reason and reason_code can't both be specified")),
+        (None, Some(code)) => code
+            .parse::<u16>()
+            .map(HangupCause)
+            .map_err(|_| AriError::bad_request("Invalid reason_code for hangup provided"))?,
+        (Some(reason), None) => HangupCause::from_reason(reason)
+            .ok_or_else(|| AriError::bad_request("Invalid reason for hangup provided"))?,
+        (None, None) => HangupCause::NORMAL,
+    };
+    run(&state, &call, ChannelOp::Hangup(cause)).await
+}
+
+async fn continue_in_dialplan(state: AriState, call: Call) -> Result<Reply, AriError> {
+    run(&state, &call, ChannelOp::Continue).await
+}
+
+async fn move_to(state: AriState, call: Call) -> Result<Reply, AriError> {
+    let app = call.params.text("app").unwrap_or_default().to_owned();
+    run(&state, &call, ChannelOp::Move { app, args: app_args(&call) }).await
+}
+
+async fn answer(state: AriState, call: Call) -> Result<Reply, AriError> {
+    run(&state, &call, ChannelOp::Answer).await
+}
+
+async fn ring(state: AriState, call: Call) -> Result<Reply, AriError> {
+    run(&state, &call, ChannelOp::Ring(true)).await
+}
+
+async fn ring_stop(state: AriState, call: Call) -> Result<Reply, AriError> {
+    run(&state, &call, ChannelOp::Ring(false)).await
+}
+
+async fn progress(state: AriState, call: Call) -> Result<Reply, AriError> {
+    run(&state, &call, ChannelOp::Progress).await
+}
+
+fn millis(call: &Call, name: &str, default: i64) -> Duration {
+    Duration::from_millis(call.params.int(name).unwrap_or(default).max(0).unsigned_abs())
+}
+
+async fn send_dtmf(state: AriState, call: Call) -> Result<Reply, AriError> {
+    let digits = call.params.text("dtmf").filter(|d| !d.is_empty());
+    let Some(digits) = digits else { return Err(AriError::bad_request("DTMF is required")) };
+    let op = ChannelOp::SendDtmf {
+        digits: digits.to_owned(),
+        before: millis(&call, "before", 0),
+        between: millis(&call, "between", 100),
+        duration: millis(&call, "duration", 100),
+        after: millis(&call, "after", 0),
+    };
+    run(&state, &call, op).await
+}
+
+fn direction(call: &Call) -> Result<MuteDirection, AriError> {
+    let text = call.params.text("direction").unwrap_or("both");
+    MuteDirection::parse(text).ok_or_else(|| AriError::bad_request("Invalid direction specified"))
+}
+
+async fn mute(state: AriState, call: Call) -> Result<Reply, AriError> {
+    let op = ChannelOp::Mute(direction(&call)?);
+    run(&state, &call, op).await
+}
+
+async fn unmute(state: AriState, call: Call) -> Result<Reply, AriError> {
+    let op = ChannelOp::Unmute(direction(&call)?);
+    run(&state, &call, op).await
+}
+
+async fn hold(state: AriState, call: Call) -> Result<Reply, AriError> {
+    run(&state, &call, ChannelOp::Hold).await
+}
+
+async fn unhold(state: AriState, call: Call) -> Result<Reply, AriError> {
+    run(&state, &call, ChannelOp::Unhold).await
+}
+
+async fn start_moh(state: AriState, call: Call) -> Result<Reply, AriError> {
+    let class = call.params.text("mohClass").filter(|c| !c.is_empty()).map(str::to_owned);
+    run(&state, &call, ChannelOp::StartMoh(class)).await
+}
+
+async fn stop_moh(state: AriState, call: Call) -> Result<Reply, AriError> {
+    run(&state, &call, ChannelOp::StopMoh).await
+}
+
+async fn start_silence(state: AriState, call: Call) -> Result<Reply, AriError> {
+    run(&state, &call, ChannelOp::StartSilence).await
+}
+
+async fn stop_silence(state: AriState, call: Call) -> Result<Reply, AriError> {
+    run(&state, &call, ChannelOp::StopSilence).await
+}
+
+/// The `media` URIs, parsed (400 for one that cannot be).
+pub(super) fn media(call: &Call) -> Result<Vec<(String, MediaUri)>, AriError> {
+    let uris = call.params.list("media").unwrap_or_default();
+    if uris.is_empty() {
+        return Err(AriError::bad_request("media is required"));
+    }
+    uris.iter()
+        .map(|uri| uri.parse::<MediaUri>().map(|m| (uri.clone(), m)).map_err(|e| AriError::bad_request(e.to_string())))
+        .collect()
+}
+
+/// The playback id asked for, or a fresh one.
+pub(super) fn playback_id(call: &Call) -> String {
+    call.params.text("playbackId").filter(|p| !p.is_empty()).map(str::to_owned).unwrap_or_else(sb_core::pbx::fresh_id)
+}
+
+async fn play(state: AriState, call: Call) -> Result<Reply, AriError> {
+    let stasis = stasis(&state)?;
+    let (id, media) = (playback_id(&call), media(&call)?);
+    let language = call.params.text("lang").filter(|l| !l.is_empty()).map(str::to_owned);
+    let reply = stasis.command(self::id(&call), ChannelOp::Play { id, media, language }).await.map_err(ari_error)?;
+    match reply {
+        OpReply::Playback(snapshot) => Ok(created_playback(&snapshot)),
+        _ => Err(AriError::Internal("no playback".into())),
+    }
+}
+
+/// 201 with the playback as it was made.
+pub(super) fn created_playback(snapshot: &PlaybackSnapshot) -> Reply {
+    let body = serde_json::to_value(playback(snapshot)).unwrap_or(Value::Null);
+    Reply::Created { location: format!("/playbacks/{}", snapshot.id), body }
+}
+
+async fn record(state: AriState, call: Call) -> Result<Reply, AriError> {
+    let stasis = stasis(&state)?;
+    let options = record_options(&call)?;
+    let name = options.name.clone();
+    stasis.command(id(&call), ChannelOp::Record(options)).await.map_err(ari_error)?;
+    let snapshot = stasis.recording(&name).ok_or_else(|| AriError::Internal("the recording vanished".into()))?;
+    let body = serde_json::to_value(recording(&snapshot)).unwrap_or(Value::Null);
+    Ok(Reply::Created { location: format!("/recordings/live/{name}"), body })
+}
+
+/// ARI's record parameters.
+pub(super) fn record_options(call: &Call) -> Result<RecordOptions, AriError> {
+    let name = call.params.text("name").filter(|n| !n.is_empty());
+    let name = name.ok_or_else(|| AriError::bad_request("Recording name is required"))?;
+    let mut options = RecordOptions::new(name);
+    options.format = call.params.text("format").unwrap_or("wav").to_owned();
+    let seconds = |key: &str| {
+        let value = call.params.int(key).unwrap_or(0);
+        (value > 0).then(|| Duration::from_secs(value.unsigned_abs()))
+    };
+    options.max_duration = seconds("maxDurationSeconds");
+    options.max_silence = seconds("maxSilenceSeconds");
+    options.beep = call.params.bool("beep").unwrap_or(false);
+    options.if_exists = match call.params.text("ifExists").unwrap_or("fail") {
+        "overwrite" => IfExists::Overwrite,
+        "append" => IfExists::Append,
+        _ => IfExists::Fail,
+    };
+    let terminate = call.params.text("terminateOn").unwrap_or("none");
+    options.terminate_on = terminate.parse::<TerminateOn>().map_err(|e| AriError::bad_request(e.to_string()))?;
+    Ok(options)
+}
+
+async fn get_variable(state: AriState, call: Call) -> Result<Reply, AriError> {
+    let name = call.params.text("variable").filter(|v| !v.is_empty());
+    let name = name.ok_or_else(|| AriError::bad_request("Variable name is required"))?;
+    let value = stasis(&state)?.variable(id(&call), name).map_err(ari_error)?;
+    let value = value.ok_or_else(|| AriError::not_found("Provided variable was not found"))?;
+    Ok(Reply::json(Variable { value }))
+}
+
+async fn set_variable(state: AriState, call: Call) -> Result<Reply, AriError> {
+    let name = call.params.text("variable").filter(|v| !v.is_empty());
+    let name = name.ok_or_else(|| AriError::bad_request("Variable name is required"))?;
+    let value = call.params.text("value").unwrap_or_default();
+    stasis(&state)?.set_variable(id(&call), name, value).map_err(ari_error)?;
+    Ok(Reply::NoContent)
+}
+
+async fn get_variables(state: AriState, call: Call) -> Result<Reply, AriError> {
+    let stasis = stasis(&state)?;
+    let mut variables = Map::new();
+    for name in call.params.list("variables").unwrap_or_default() {
+        let value = stasis.variable(id(&call), name).map_err(ari_error)?;
+        let value = value.ok_or_else(|| AriError::not_found("Provided variable was not found"))?;
+        variables.insert(name.clone(), Value::String(value));
+    }
+    Ok(Reply::json(Variables { variables }))
+}
+
+async fn set_variables(state: AriState, call: Call) -> Result<Reply, AriError> {
+    let stasis = stasis(&state)?;
+    let values = variables(&call)?;
+    if stasis.channel(id(&call)).is_none() {
+        return Err(AriError::not_found("Channel not found"));
+    }
+    for (name, value) in values {
+        stasis.set_variable(id(&call), &name, &value).map_err(ari_error)?;
+    }
+    Ok(Reply::NoContent)
+}
+
+async fn dial(state: AriState, call: Call) -> Result<Reply, AriError> {
+    let timeout = match call.params.int("timeout").unwrap_or(0) {
+        seconds if seconds > 0 => Duration::from_secs(seconds.unsigned_abs()),
+        _ => Duration::ZERO,
+    };
+    run(&state, &call, ChannelOp::Dial { timeout }).await
+}
+
+async fn rtp_statistics(state: AriState, call: Call) -> Result<Reply, AriError> {
+    let stasis = stasis(&state)?;
+    let OpReply::Statistics(stats) = stasis.command(id(&call), ChannelOp::RtpStatistics).await.map_err(ari_error)?
+    else {
+        return Err(AriError::Internal("no statistics".into()));
+    };
+    let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+    Ok(Reply::json(RtpStat {
+        txcount: count(stats.packets_sent),
+        rxcount: count(stats.packets_received),
+        txjitter: None,
+        rxjitter: Some(stats.jitter.as_secs_f64()),
+        remote_maxjitter: None,
+        remote_minjitter: None,
+        remote_normdevjitter: None,
+        remote_stdevjitter: None,
+        local_maxjitter: None,
+        local_minjitter: None,
+        local_normdevjitter: None,
+        local_stdevjitter: None,
+        txploss: 0,
+        rxploss: count(stats.frames_lost),
+        remote_maxrxploss: None,
+        remote_minrxploss: None,
+        remote_normdevrxploss: None,
+        remote_stdevrxploss: None,
+        local_maxrxploss: None,
+        local_minrxploss: None,
+        local_normdevrxploss: None,
+        local_stdevrxploss: None,
+        rtt: None,
+        maxrtt: None,
+        minrtt: None,
+        normdevrtt: None,
+        stdevrtt: None,
+        local_ssrc: 0,
+        remote_ssrc: 0,
+        txoctetcount: 0,
+        rxoctetcount: 0,
+        channel_uniqueid: id(&call).to_owned(),
+    }))
+}
+
+/// Known channel, missing feature: 404 first, as Asterisk checks the channel first.
+async fn unsupported(state: AriState, call: Call) -> Result<Reply, AriError> {
+    if stasis(&state)?.channel(id(&call)).is_none() {
+        return Err(AriError::not_found("Channel not found"));
+    }
+    Err(AriError::not_implemented("Not implemented"))
+}
+
+async fn not_implemented(_state: AriState, _call: Call) -> Result<Reply, AriError> {
+    Err(AriError::not_implemented("Not implemented"))
+}
