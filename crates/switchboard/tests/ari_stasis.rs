@@ -1,0 +1,237 @@
+//! Stasis through the real binary, with SIPp phones: a call to a custom app whose program
+//! is `Stasis(tour,first,second)` reaches the application over the events socket, which
+//! answers it, plays a sound, records it, bridges it with a channel it originates to a
+//! registered SIPp phone, then hangs both up; every step's events are checked, in order,
+//! with Asterisk's shapes. Also: the errors of operations on missing or unfit objects.
+//! (The same tour with the npm `ari-client` library is `ari_clients.rs`.)
+
+mod common;
+
+use common::baresip::write_tone;
+use common::sipp::{callee, caller, require_tool, SipPbx};
+use common::{Backend, TempDir};
+use futures_util::StreamExt;
+use reqwest::Method;
+use serde_json::{json, Value};
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::Message;
+
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+const CONFIG: &str = "[ari.users.app]\npassword = \"s3cret\"\n";
+
+/// The PBX with ARI user `app`, extensions 1001 (caller) and 1002 (originate target), a
+/// `beep` sound, and custom app 777 → `Stasis(tour,first,second)`.
+async fn stasis_pbx(dir: &TempDir) -> SipPbx {
+    let config = dir.path().join("switchboard.toml");
+    std::fs::write(&config, CONFIG).expect("config");
+    let sounds = dir.path().join("sounds");
+    std::fs::create_dir_all(sounds.join("en")).expect("sounds dir");
+    write_tone(&sounds.join("en").join("beep.wav"), 700.0, 1);
+    let (config, sounds) = (config.to_str().expect("utf-8").to_owned(), sounds.to_str().expect("utf-8").to_owned());
+    let pbx = SipPbx::start_with(Backend::Sqlite, &["1001", "1002"], &["--config", &config, "--sounds", &sounds]).await;
+    let server = pbx.server.as_ref().expect("switchboard");
+    let app = json!({"pkey": "777", "cluster": "default", "extcode": "Stasis(tour,first,second)", "span": "Internal"});
+    server.post_json("customapps", &app).await.expect(200);
+    pbx
+}
+
+/// An ARI request as user `app`.
+async fn ari(pbx: &SipPbx, method: Method, path: &str) -> (u16, Value) {
+    let server = pbx.server.as_ref().expect("switchboard");
+    let response = server
+        .client
+        .request(method, server.url(&format!("/ari/{path}")))
+        .basic_auth("app", Some("s3cret"))
+        .send()
+        .await
+        .expect("ARI request");
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap_or_default();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+/// The events of one application, read in order.
+struct Events {
+    socket: Socket,
+    seen: Vec<String>,
+}
+
+impl Events {
+    async fn connect(pbx: &SipPbx, app: &str) -> Events {
+        let server = pbx.server.as_ref().expect("switchboard");
+        let url = format!("{}/ari/events?app={app}&api_key=app:s3cret", server.base.replace("http://", "ws://"));
+        let (socket, _) = tokio_tungstenite::connect_async(url).await.expect("websocket");
+        Events { socket, seen: Vec::new() }
+    }
+
+    /// The next event; fails after 10 s.
+    async fn next(&mut self) -> Value {
+        loop {
+            let frame = tokio::time::timeout(Duration::from_secs(10), self.socket.next())
+                .await
+                .unwrap_or_else(|_| panic!("no event within 10 s; events so far: {:?}", self.seen))
+                .expect("socket open")
+                .expect("frame");
+            if let Message::Text(text) = frame {
+                let event: Value = serde_json::from_str(&text).expect("json event");
+                self.seen.push(event["type"].as_str().unwrap_or_default().to_owned());
+                return event;
+            }
+        }
+    }
+
+    /// The next event, which must be of type `kind`.
+    async fn expect(&mut self, kind: &str) -> Value {
+        let event = self.next().await;
+        assert_eq!(event["type"], kind, "expected {kind}, got {event}; events so far: {:?}", self.seen);
+        assert_eq!(event["application"], "tour");
+        event
+    }
+}
+
+#[tokio::test]
+async fn an_application_answers_plays_records_and_bridges_a_call_with_an_originated_channel() {
+    if !require_tool("sipp", "sip-tester") {
+        return;
+    }
+    let dir = TempDir::new("ari-stasis");
+    let pbx = stasis_pbx(&dir).await;
+    let mut events = Events::connect(&pbx, "tour").await;
+    let (_uas, mut callee_process) = callee(&pbx, "1002", "callee", "uas_answer.xml", &[]).await;
+    let mut caller_process = caller(&pbx, "1001", "777", "caller", "uac_call_callee_hangs_up.xml").spawn();
+
+    // The call enters the application unanswered, with the program's arguments.
+    let start = events.expect("StasisStart").await;
+    assert_eq!(start["args"], json!(["first", "second"]));
+    let channel = start["channel"].clone();
+    let id = channel["id"].as_str().expect("channel id").to_owned();
+    assert_eq!(channel["state"], "Ring");
+    assert_eq!(channel["caller"]["number"], "1001");
+    assert_eq!(channel["dialplan"]["app_name"], "Stasis");
+    assert_eq!(channel["dialplan"]["app_data"], "tour,first,second");
+    assert_eq!(channel["dialplan"]["exten"], "777");
+    assert!(channel["name"].as_str().is_some_and(|n| n.starts_with("PJSIP/1001-")), "{channel}");
+    let (status, listed) = ari(&pbx, Method::GET, "channels").await;
+    assert_eq!((status, listed.as_array().map(Vec::len)), (200, Some(1)), "{listed}");
+
+    // Answer.
+    assert_eq!(ari(&pbx, Method::POST, &format!("channels/{id}/answer")).await.0, 204);
+    let up = events.expect("ChannelStateChange").await;
+    assert_eq!(up["channel"]["state"], "Up");
+
+    // Play, with an id the application chose.
+    let (status, playback) =
+        ari(&pbx, Method::POST, &format!("channels/{id}/play?media=sound:beep&playbackId=pb-1")).await;
+    assert_eq!(status, 201, "{playback}");
+    assert_eq!(playback["id"], "pb-1");
+    assert_eq!(playback["target_uri"], format!("channel:{id}"));
+    let (status, again) =
+        ari(&pbx, Method::POST, &format!("channels/{id}/play?media=sound:beep&playbackId=pb-1")).await;
+    assert_eq!(status, 409, "a playback id in use: {again}");
+    assert_eq!(events.expect("PlaybackStarted").await["playback"]["state"], "playing");
+    assert_eq!(events.expect("PlaybackFinished").await["playback"]["state"], "done");
+    assert_eq!(ari(&pbx, Method::GET, "playbacks/pb-1").await.0, 404, "a finished playback is gone");
+
+    // Record one second.
+    let (status, recording) =
+        ari(&pbx, Method::POST, &format!("channels/{id}/record?name=tour-1&format=wav&maxDurationSeconds=1")).await;
+    assert_eq!(status, 201, "{recording}");
+    assert_eq!(recording["target_uri"], format!("channel:{id}"));
+    assert_eq!(events.expect("RecordingStarted").await["recording"]["name"], "tour-1");
+    let finished = events.expect("RecordingFinished").await;
+    assert_eq!(finished["recording"]["state"], "done");
+
+    // A mixing bridge with the call in it.
+    let (status, bridge) = ari(&pbx, Method::POST, "bridges?type=mixing&name=tour").await;
+    assert_eq!(status, 200, "{bridge}");
+    let bridge_id = bridge["id"].as_str().expect("bridge id").to_owned();
+    assert_eq!(bridge["bridge_type"], "mixing");
+    assert_eq!(ari(&pbx, Method::POST, &format!("bridges/{bridge_id}/addChannel?channel={id}")).await.0, 204);
+    let entered = events.expect("ChannelEnteredBridge").await;
+    assert_eq!(entered["bridge"]["channels"], json!([id]));
+
+    // Originate to 1002: it rings, answers, and enters the application.
+    let (status, originated) =
+        ari(&pbx, Method::POST, "channels?endpoint=PJSIP/1002&app=tour&appArgs=dialled&callerId=Tour%20%3C777%3E")
+            .await;
+    assert_eq!(status, 200, "{originated}");
+    let other = originated["id"].as_str().expect("originated id").to_owned();
+    assert_eq!(originated["state"], "Down");
+    let mut kinds = Vec::new();
+    let other_start = loop {
+        let event = events.next().await;
+        assert_eq!(event["channel"]["id"].as_str().or(event["peer"]["id"].as_str()), Some(other.as_str()), "{event}");
+        kinds.push(event["type"].as_str().unwrap_or_default().to_owned());
+        if event["type"] == "StasisStart" {
+            break event;
+        }
+    };
+    assert_eq!(kinds.first().map(String::as_str), Some("ChannelCreated"), "{kinds:?}");
+    assert!(kinds.contains(&"ChannelStateChange".to_owned()), "{kinds:?}");
+    assert_eq!(other_start["args"], json!(["dialled"]));
+    assert_eq!(other_start["channel"]["state"], "Up");
+    assert_eq!(other_start["channel"]["caller"]["number"], "777");
+
+    // Bridge the two.
+    assert_eq!(ari(&pbx, Method::POST, &format!("bridges/{bridge_id}/addChannel?channel={other}")).await.0, 204);
+    let entered = events.expect("ChannelEnteredBridge").await;
+    assert_eq!(entered["bridge"]["channels"], json!([id, other]));
+    let (_, listed) = ari(&pbx, Method::GET, "channels").await;
+    assert_eq!(listed.as_array().map(Vec::len), Some(2), "{listed}");
+
+    // Hang both up: each leaves the bridge and the application, then is destroyed.
+    for channel in [&id, &other] {
+        assert_eq!(ari(&pbx, Method::DELETE, &format!("channels/{channel}")).await.0, 204);
+        let request = events.expect("ChannelHangupRequest").await;
+        assert_eq!(request["channel"]["id"], channel.as_str());
+        assert_eq!(events.expect("ChannelLeftBridge").await["channel"]["id"], channel.as_str());
+        events.expect("StasisEnd").await;
+        let destroyed = events.expect("ChannelDestroyed").await;
+        assert_eq!((destroyed["cause"].as_i64(), destroyed["cause_txt"].as_str()), (Some(16), Some("Normal Clearing")));
+    }
+    assert_eq!(ari(&pbx, Method::DELETE, &format!("bridges/{bridge_id}")).await.0, 204);
+    assert_eq!(events.expect("BridgeDestroyed").await["bridge"]["id"], bridge_id.as_str());
+    assert_eq!(ari(&pbx, Method::GET, &format!("channels/{id}")).await.0, 404);
+
+    // Both phones saw their calls end with a BYE from the PBX.
+    caller_process.finish().await.assert_ok();
+    callee_process.finish().await.assert_ok();
+}
+
+#[tokio::test]
+async fn operations_on_missing_or_unfit_objects_answer_as_asterisk() {
+    let dir = TempDir::new("ari-stasis-errors");
+    let pbx = stasis_pbx(&dir).await;
+    let _events = Events::connect(&pbx, "tour").await;
+    let cases = [
+        (Method::GET, "channels/nope", 404),
+        (Method::POST, "channels/nope/answer", 404),
+        (Method::DELETE, "channels/nope", 404),
+        (Method::DELETE, "channels/nope?reason=busy&reason_code=17", 400),
+        (Method::POST, "channels/nope/play?media=sound:beep", 404),
+        (Method::POST, "channels?endpoint=PJSIP/9999&app=tour", 400),
+        (Method::POST, "channels?endpoint=IAX2/1002&app=tour", 400),
+        (Method::POST, "channels?endpoint=PJSIP/1002&app=nobody", 400),
+        (Method::POST, "channels?endpoint=PJSIP/1002", 400),
+        (Method::POST, "channels?endpoint=PJSIP/1002&app=tour", 400),
+        (Method::GET, "bridges/nope", 404),
+        (Method::DELETE, "bridges/nope", 404),
+        (Method::GET, "playbacks/nope", 404),
+        (Method::GET, "recordings/live/nope", 404),
+        (Method::POST, "bridges?type=nonsense", 400),
+    ];
+    for (method, path, status) in cases {
+        let (got, body) = ari(&pbx, method.clone(), path).await;
+        assert_eq!(got, status, "{method} {path}: {body}");
+        assert!(body["message"].is_string(), "{method} {path}: {body}");
+    }
+    let (status, bridge) = ari(&pbx, Method::POST, "bridges/b-1?type=holding").await;
+    assert_eq!((status, bridge["bridge_type"].as_str()), (200, Some("holding")), "{bridge}");
+    let (status, body) = ari(&pbx, Method::POST, "bridges/b-1/addChannel?channel=nope").await;
+    assert_eq!(status, 400, "a missing channel is a bad parameter: {body}");
+    let (status, body) = ari(&pbx, Method::POST, "bridges/b-1/record?name=x&format=wav").await;
+    assert_eq!(status, 501, "{body}");
+    let (status, listed) = ari(&pbx, Method::GET, "bridges").await;
+    assert_eq!((status, listed.as_array().map(Vec::len)), (200, Some(1)));
+}
