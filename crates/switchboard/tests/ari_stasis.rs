@@ -98,8 +98,8 @@ async fn an_application_answers_plays_records_and_bridges_a_call_with_an_origina
     let dir = TempDir::new("ari-stasis");
     let pbx = stasis_pbx(&dir).await;
     let mut events = Events::connect(&pbx, "tour").await;
-    let (_uas, mut callee_process) = callee(&pbx, "1002", "callee", "uas_answer.xml", &[]).await;
-    let mut caller_process = caller(&pbx, "1001", "777", "caller", "uac_call_callee_hangs_up.xml").spawn();
+    let (_uas, callee_process) = callee(&pbx, "1002", "callee", "uas_answer.xml", &[]).await;
+    let caller_process = caller(&pbx, "1001", "777", "caller", "uac_call_callee_hangs_up.xml").spawn();
 
     // The call enters the application unanswered, with the program's arguments.
     let start = events.expect("StasisStart").await;
