@@ -235,3 +235,38 @@ async fn operations_on_missing_or_unfit_objects_answer_as_asterisk() {
     let (status, listed) = ari(&pbx, Method::GET, "bridges").await;
     assert_eq!((status, listed.as_array().map(Vec::len)), (200, Some(1)));
 }
+
+#[tokio::test]
+async fn continue_hands_the_channel_back_to_the_custom_app_which_plays_and_hangs_up() {
+    if !require_tool("sipp", "sip-tester") {
+        return;
+    }
+    let dir = TempDir::new("ari-stasis-continue");
+    let pbx = stasis_pbx(&dir).await;
+    let server = pbx.server.as_ref().expect("switchboard");
+    let program = "Answer()\nStasis(tour)\nPlayback(beep)\nHangup()";
+    let app = json!({"pkey": "778", "cluster": "default", "extcode": program, "span": "Internal"});
+    server.post_json("customapps", &app).await.expect(200);
+    let mut events = Events::connect(&pbx, "tour").await;
+    let caller_process = caller(&pbx, "1001", "778", "caller", "uac_call_callee_hangs_up.xml").spawn();
+
+    // The program answered before handing the channel over.
+    let start = events.expect("StasisStart").await;
+    assert_eq!(start["args"], json!([]));
+    assert_eq!(start["channel"]["state"], "Up");
+    assert_eq!(start["channel"]["dialplan"]["priority"], 2);
+    let id = start["channel"]["id"].as_str().expect("id").to_owned();
+    let (status, value) = ari(&pbx, Method::GET, &format!("channels/{id}/variable?variable=CALLERID(num)")).await;
+    assert_eq!((status, value["value"].as_str()), (200, Some("1001")));
+
+    assert_eq!(ari(&pbx, Method::POST, &format!("channels/{id}/continue")).await.0, 204);
+    events.expect("StasisEnd").await;
+    // Out of the application: operations that need Stasis are refused, the rest of the
+    // program plays the beep and hangs up, which the caller sees as the PBX's BYE.
+    assert_eq!(ari(&pbx, Method::POST, &format!("channels/{id}/answer")).await.0, 409);
+    caller_process.finish().await.assert_ok();
+    let cdr = pbx.assert_one_cdr("1001", "778", "ANSWERED").await;
+    if let Some(cdr) = cdr {
+        assert_eq!(cdr["lastapp"], "Stasis", "{cdr}");
+    }
+}

@@ -215,3 +215,30 @@ pub(super) struct Command {
     pub op: ChannelOp,
     pub reply: oneshot::Sender<Result<OpReply, StasisError>>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reasons_map_to_causes_and_unanswered_calls_get_pjsip_statuses() {
+        assert_eq!(HangupCause::from_reason("normal"), Some(HangupCause(16)));
+        assert_eq!(HangupCause::from_reason("busy"), Some(HangupCause(17)));
+        assert_eq!(HangupCause::from_reason("congestion"), Some(HangupCause(34)));
+        assert_eq!(HangupCause::from_reason("Busy"), None, "ARI's reasons are lower case");
+        assert_eq!(HangupCause(16).sip_status().0, 603, "normal clearing declines, as PJSIP does");
+        assert_eq!(HangupCause(17).sip_status().0, 486);
+        assert_eq!(HangupCause(34).sip_status().0, 503);
+        assert_eq!(HangupCause(1).sip_status().0, 404);
+        assert_eq!(HangupCause(19).sip_status().0, 480);
+        assert_eq!(HangupCause(16).text(), "Normal Clearing");
+    }
+
+    #[test]
+    fn mute_directions_name_the_sides() {
+        assert_eq!(MuteDirection::parse("in").map(MuteDirection::sides), Some((true, false)));
+        assert_eq!(MuteDirection::parse("out").map(MuteDirection::sides), Some((false, true)));
+        assert_eq!(MuteDirection::parse("both").map(MuteDirection::sides), Some((true, true)));
+        assert_eq!(MuteDirection::parse("sideways"), None);
+    }
+}

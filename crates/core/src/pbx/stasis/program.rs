@@ -240,3 +240,40 @@ pub(in super::super) async fn run_custom_app(
         Err(e) => tracing::error!(error = %e, "custom app channel not registered"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn program(text: &str) -> Program {
+        Program::new(text.parse::<crate::custom_app::Program>().expect("program").steps)
+    }
+
+    #[test]
+    fn steps_run_in_order_and_wait_for_what_they_started() {
+        let mut run = program("Answer()\nPlayback(beep)\nWait(2)\nHangup(17)");
+        assert_eq!(run.take_step(), Some(Some((1, Step::Answer { delay: Duration::ZERO }))));
+        assert_eq!(run.take_step(), Some(Some((2, Step::Playback { sounds: vec!["beep".into()] }))));
+        run.waiting = Waiting::Playback("p".into());
+        assert_eq!(run.take_step(), None, "waiting for the playback");
+        run.playback_finished("other");
+        assert_eq!(run.take_step(), None, "another playback ending changes nothing");
+        run.playback_finished("p");
+        assert_eq!(run.take_step(), Some(Some((3, Step::Wait(Duration::from_secs(2))))));
+        run.waiting = Waiting::Timer;
+        run.timer_fired();
+        assert_eq!(run.take_step(), Some(Some((4, Step::Hangup { cause: 17 }))));
+        assert_eq!(run.take_step(), Some(None), "the end of the program");
+    }
+
+    #[test]
+    fn a_program_in_an_application_waits_until_it_is_handed_back() {
+        let mut run = program("Stasis(app)\nHangup()");
+        assert!(matches!(run.take_step(), Some(Some((1, Step::Stasis { .. })))));
+        run.in_stasis = Some("app".into());
+        assert_eq!(run.take_step(), None);
+        run.in_stasis = None;
+        assert_eq!(run.take_step(), Some(Some((2, Step::Hangup { cause: 16 }))));
+    }
+}
