@@ -195,6 +195,13 @@ impl Applications {
         }
     }
 
+    /// Unsubscribes `name` from `source`, if it was.
+    pub fn unfollow(&self, name: &str, source: &EventSource) {
+        if let Some(app) = self.lock().get_mut(name) {
+            app.sources.remove(source);
+        }
+    }
+
     /// Drops every subscription to `source` (it is gone).
     pub fn forget(&self, source: &EventSource) {
         for app in self.lock().values_mut() {

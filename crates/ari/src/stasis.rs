@@ -95,38 +95,60 @@ enum Recipients {
     Sources(Vec<EventSource>),
 }
 
-/// The ARI event of a core event, who gets it, and the subscriptions it makes or ends:
-/// (the event, recipients, subscribe (app, source) before, forget source after).
-fn translate(kind: EventKind) -> (Event, Recipients, Option<(String, EventSource)>, Option<EventSource>) {
+/// What an event does to the subscriptions.
+enum Follow {
+    /// Nothing.
+    Nothing,
+    /// The application follows the source from this event on (it gets this one).
+    From(String, EventSource),
+    /// The application follows the source after this event (Asterisk subscribes an
+    /// originating application once the channel exists: no `ChannelCreated` for it).
+    After(String, EventSource),
+    /// The application stops following the channel after this event, unless it placed it
+    /// (a channel the dialplan handed over gets no `ChannelDestroyed` after `StasisEnd`).
+    EndsUnlessPlaced(String, EventSource),
+    /// Nobody follows the source after this event (it is gone).
+    Gone(EventSource),
+}
+
+/// The ARI event of a core event, who gets it, and what it does to subscriptions.
+fn translate(kind: EventKind) -> (Event, Recipients, Follow) {
     use crate::events as e;
     let on_channel = |snapshot: &ChannelSnapshot| Recipients::Sources(vec![EventSource::Channel(snapshot.id.clone())]);
     match kind {
         EventKind::ChannelCreated { channel: snapshot, app } => {
             let to = on_channel(&snapshot);
-            let subscribe = app.map(|app| (app, EventSource::Channel(snapshot.id.clone())));
-            (Event::ChannelCreated(e::ChannelCreated { channel: channel(&snapshot) }), to, subscribe, None)
+            let follow = match app {
+                Some(app) => Follow::After(app, EventSource::Channel(snapshot.id.clone())),
+                None => Follow::Nothing,
+            };
+            (Event::ChannelCreated(e::ChannelCreated { channel: channel(&snapshot) }), to, follow)
         }
         EventKind::StasisStart { channel: snapshot, app, args } => {
-            let subscribe = Some((app.clone(), EventSource::Channel(snapshot.id.clone())));
+            let follow = Follow::From(app.clone(), EventSource::Channel(snapshot.id.clone()));
             let event = e::StasisStart { args, channel: channel(&snapshot), replace_channel: None };
-            (Event::StasisStart(event), Recipients::App(app), subscribe, None)
+            (Event::StasisStart(event), Recipients::App(app), follow)
         }
         EventKind::StasisEnd { channel: snapshot, app } => {
-            (Event::StasisEnd(e::StasisEnd { channel: channel(&snapshot) }), Recipients::App(app), None, None)
+            let follow = Follow::EndsUnlessPlaced(app.clone(), EventSource::Channel(snapshot.id.clone()));
+            (Event::StasisEnd(e::StasisEnd { channel: channel(&snapshot) }), Recipients::App(app), follow)
         }
         EventKind::ChannelStateChange { channel: snapshot } => {
             let to = on_channel(&snapshot);
-            (Event::ChannelStateChange(e::ChannelStateChange { channel: channel(&snapshot) }), to, None, None)
+            (Event::ChannelStateChange(e::ChannelStateChange { channel: channel(&snapshot) }), to, Follow::Nothing)
         }
         EventKind::ChannelHangupRequest { channel: snapshot, cause, soft } => {
             let to = on_channel(&snapshot);
+            // Asterisk 22 reports every hang-up asked over ARI with cause 32 (its soft
+            // hang-up's), whatever reason was given; the channel's ChannelDestroyed has the real one.
+            let cause = if soft { 32 } else { cause };
             let event = e::ChannelHangupRequest {
                 cause: Some(i64::from(cause)),
                 tech_cause: None,
                 soft: soft.then_some(true),
                 channel: channel(&snapshot),
             };
-            (Event::ChannelHangupRequest(event), to, None, None)
+            (Event::ChannelHangupRequest(event), to, Follow::Nothing)
         }
         EventKind::ChannelDestroyed { channel: snapshot, cause } => {
             let source = EventSource::Channel(snapshot.id.clone());
@@ -136,7 +158,7 @@ fn translate(kind: EventKind) -> (Event, Recipients, Option<(String, EventSource
                 tech_cause: None,
                 channel: channel(&snapshot),
             };
-            (Event::ChannelDestroyed(event), Recipients::Sources(vec![source.clone()]), None, Some(source))
+            (Event::ChannelDestroyed(event), Recipients::Sources(vec![source.clone()]), Follow::Gone(source))
         }
         EventKind::ChannelDtmfReceived { channel: snapshot, digit, duration_ms } => {
             let to = on_channel(&snapshot);
@@ -145,20 +167,20 @@ fn translate(kind: EventKind) -> (Event, Recipients, Option<(String, EventSource
                 duration_ms: i64::try_from(duration_ms).unwrap_or(i64::MAX),
                 channel: channel(&snapshot),
             };
-            (Event::ChannelDtmfReceived(event), to, None, None)
+            (Event::ChannelDtmfReceived(event), to, Follow::Nothing)
         }
         EventKind::ChannelVarset { channel: snapshot, variable, value } => {
             let to = on_channel(&snapshot);
             let event = e::ChannelVarset { variable, value, channel: Some(channel(&snapshot)) };
-            (Event::ChannelVarset(event), to, None, None)
+            (Event::ChannelVarset(event), to, Follow::Nothing)
         }
         EventKind::ChannelHold { channel: snapshot } => {
             let to = on_channel(&snapshot);
-            (Event::ChannelHold(e::ChannelHold { channel: channel(&snapshot), musicclass: None }), to, None, None)
+            (Event::ChannelHold(e::ChannelHold { channel: channel(&snapshot), musicclass: None }), to, Follow::Nothing)
         }
         EventKind::ChannelUnhold { channel: snapshot } => {
             let to = on_channel(&snapshot);
-            (Event::ChannelUnhold(e::ChannelUnhold { channel: channel(&snapshot) }), to, None, None)
+            (Event::ChannelUnhold(e::ChannelUnhold { channel: channel(&snapshot) }), to, Follow::Nothing)
         }
         EventKind::Dial { peer, status, dialstring } => {
             let to = on_channel(&peer);
@@ -170,75 +192,105 @@ fn translate(kind: EventKind) -> (Event, Recipients, Option<(String, EventSource
                 dialstring: Some(dialstring),
                 dialstatus: status,
             };
-            (Event::Dial(event), to, None, None)
+            (Event::Dial(event), to, Follow::Nothing)
         }
         EventKind::PlaybackStarted { playback: snapshot } => {
             let to = Recipients::Sources(vec![target_source(&snapshot.target)]);
-            (Event::PlaybackStarted(e::PlaybackStarted { playback: playback(&snapshot) }), to, None, None)
+            (Event::PlaybackStarted(e::PlaybackStarted { playback: playback(&snapshot) }), to, Follow::Nothing)
         }
         EventKind::PlaybackFinished { playback: snapshot } => {
             let to = Recipients::Sources(vec![target_source(&snapshot.target)]);
-            (Event::PlaybackFinished(e::PlaybackFinished { playback: playback(&snapshot) }), to, None, None)
+            (Event::PlaybackFinished(e::PlaybackFinished { playback: playback(&snapshot) }), to, Follow::Nothing)
         }
         EventKind::RecordingStarted { recording: snapshot } => {
             let to = Recipients::Sources(vec![target_source(&snapshot.target)]);
-            (Event::RecordingStarted(e::RecordingStarted { recording: recording(&snapshot) }), to, None, None)
+            (Event::RecordingStarted(e::RecordingStarted { recording: recording(&snapshot) }), to, Follow::Nothing)
         }
         EventKind::RecordingFinished { recording: snapshot } => {
             let to = Recipients::Sources(vec![target_source(&snapshot.target)]);
-            (Event::RecordingFinished(e::RecordingFinished { recording: recording(&snapshot) }), to, None, None)
+            (Event::RecordingFinished(e::RecordingFinished { recording: recording(&snapshot) }), to, Follow::Nothing)
         }
         EventKind::RecordingFailed { recording: snapshot } => {
             let to = Recipients::Sources(vec![target_source(&snapshot.target)]);
-            (Event::RecordingFailed(e::RecordingFailed { recording: recording(&snapshot) }), to, None, None)
+            (Event::RecordingFailed(e::RecordingFailed { recording: recording(&snapshot) }), to, Follow::Nothing)
         }
         EventKind::BridgeCreated { bridge: snapshot } => {
             let to = Recipients::Sources(vec![EventSource::Bridge(snapshot.id.clone())]);
-            (Event::BridgeCreated(e::BridgeCreated { bridge: bridge(&snapshot) }), to, None, None)
+            (Event::BridgeCreated(e::BridgeCreated { bridge: bridge(&snapshot) }), to, Follow::Nothing)
         }
         EventKind::BridgeDestroyed { bridge: snapshot } => {
             let source = EventSource::Bridge(snapshot.id.clone());
             let event = Event::BridgeDestroyed(e::BridgeDestroyed { bridge: bridge(&snapshot) });
-            (event, Recipients::Sources(vec![source.clone()]), None, Some(source))
+            (event, Recipients::Sources(vec![source.clone()]), Follow::Gone(source))
         }
         EventKind::ChannelEnteredBridge { bridge: b, channel: c } => {
             // The channel's application follows the bridge from now on, as Asterisk's does.
-            let subscribe = c.app.clone().map(|app| (app, EventSource::Bridge(b.id.clone())));
+            let follow = match c.app.clone() {
+                Some(app) => Follow::From(app, EventSource::Bridge(b.id.clone())),
+                None => Follow::Nothing,
+            };
             let to = Recipients::Sources(vec![EventSource::Bridge(b.id.clone()), EventSource::Channel(c.id.clone())]);
             let event = e::ChannelEnteredBridge { bridge: bridge(&b), channel: Some(channel(&c)) };
-            (Event::ChannelEnteredBridge(event), to, subscribe, None)
+            (Event::ChannelEnteredBridge(event), to, follow)
         }
         EventKind::ChannelLeftBridge { bridge: b, channel: c } => {
             let to = Recipients::Sources(vec![EventSource::Bridge(b.id.clone()), EventSource::Channel(c.id.clone())]);
             let event = e::ChannelLeftBridge { bridge: bridge(&b), channel: channel(&c) };
-            (Event::ChannelLeftBridge(event), to, None, None)
+            (Event::ChannelLeftBridge(event), to, Follow::Nothing)
         }
     }
 }
 
-/// Delivers one core event.
-pub fn deliver(apps: &Applications, event: StasisEvent) {
-    let at = events::Timestamp(event.at);
-    let (event, recipients, subscribe, forget) = translate(event.kind);
-    if let Some((app, source)) = subscribe {
-        apps.follow(&app, source);
-    }
-    match recipients {
-        Recipients::App(app) => {
-            apps.send_to_at(&app, &event, at);
+/// Delivers the core's events in order, remembering which channels an application placed.
+#[derive(Default)]
+pub struct Deliverer {
+    placed: std::collections::HashSet<(String, String)>,
+}
+
+impl Deliverer {
+    /// Delivers one core event.
+    pub fn deliver(&mut self, apps: &Applications, event: StasisEvent) {
+        let at = events::Timestamp(event.at);
+        let (event, recipients, follow) = translate(event.kind);
+        if let Follow::From(app, source) = &follow {
+            apps.follow(app, source.clone());
         }
-        Recipients::Sources(sources) => apps.publish_any(&sources, &event, at),
-    }
-    if let Some(source) = forget {
-        apps.forget(&source);
+        match recipients {
+            Recipients::App(app) => {
+                apps.send_to_at(&app, &event, at);
+            }
+            Recipients::Sources(sources) => apps.publish_any(&sources, &event, at),
+        }
+        match follow {
+            Follow::Nothing | Follow::From(..) => {}
+            Follow::After(app, source) => {
+                if let EventSource::Channel(id) = &source {
+                    self.placed.insert((app.clone(), id.clone()));
+                }
+                apps.follow(&app, source);
+            }
+            Follow::EndsUnlessPlaced(app, source) => {
+                let EventSource::Channel(id) = &source else { return };
+                if !self.placed.contains(&(app.clone(), id.clone())) {
+                    apps.unfollow(&app, &source);
+                }
+            }
+            Follow::Gone(source) => {
+                if let EventSource::Channel(id) = &source {
+                    self.placed.retain(|(_, placed)| placed != id);
+                }
+                apps.forget(&source);
+            }
+        }
     }
 }
 
 /// Reads the core's event queue and delivers each event, until the queue or the state closes.
 pub async fn pump(state: Weak<dyn StateApps>, mut queue: mpsc::UnboundedReceiver<StasisEvent>) {
+    let mut deliverer = Deliverer::default();
     while let Some(event) = queue.recv().await {
         let Some(state) = state.upgrade() else { return };
-        deliver(state.applications(), event);
+        deliverer.deliver(state.applications(), event);
     }
 }
 

@@ -691,12 +691,14 @@ impl ChannelTask {
             _dialog: Live::new(&self.shared.metrics, |m| &m.dialogs),
         };
         self.dialled = Some(dial);
-        self.dial_status("ANSWER", &dialstring);
         if !media_ok {
             tracing::info!("the callee's answer has no codec we offered; hanging up");
+            self.dial_status("ANSWER", &dialstring);
             return self.hang_up(HangupCause(58), false).await;
         }
+        // As Asterisk: the state change, then the Dial event.
         self.on_answered();
+        self.dial_status("ANSWER", &dialstring);
         if let Driver::Originating { app, args } = &self.driver {
             let (app, args) = (app.clone(), args.clone());
             self.driver = Driver::Stasis { app: app.clone() };
