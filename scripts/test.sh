@@ -3,8 +3,11 @@
 #
 # Owns the whole test run, from the repo root, as root on a fresh Debian 12:
 #   1. installs what the tests need (PostgreSQL, and the real SIP peers the
-#      end-to-end tests drive: SIPp from sip-tester, baresip-core; skip with
-#      SWITCHBOARD_SKIP_APT=1),
+#      end-to-end tests drive: SIPp from sip-tester, baresip-core; Node.js and
+#      python3-venv for the ARI client libraries; skip with SWITCHBOARD_SKIP_APT=1),
+#      then the ARI client libraries themselves at their locked versions: `npm ci`
+#      and a venv with `pip install -r requirements.txt`, both in
+#      crates/switchboard/tests/ari-clients (where tests/ari_clients.rs finds them),
 #   2. starts a throwaway PostgreSQL on 127.0.0.1 (scripts/postgres.sh) and
 #      exports SWITCHBOARD_TEST_POSTGRES for the tests; it is stopped on exit,
 #   3. runs clippy (warnings are errors), then the whole workspace's tests,
@@ -26,7 +29,9 @@ section "Install test dependencies"
 if [[ "${SWITCHBOARD_SKIP_APT:-0}" == 1 ]]; then
     echo "SWITCHBOARD_SKIP_APT=1: skipping apt"
 else
-    packages=(postgresql sip-tester baresip-core)
+    packages=(postgresql sip-tester baresip-core python3-venv)
+    # Node.js may come from elsewhere (NodeSource bundles npm); Debian's needs npm beside it.
+    if ! command -v node >/dev/null || ! command -v npm >/dev/null; then packages+=(nodejs npm); fi
     missing=()
     for package in "${packages[@]}"; do
         dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
@@ -42,6 +47,13 @@ else
         apt-get install -y --no-install-recommends "${missing[@]}"
     fi
 fi
+
+section "Install the ARI client libraries (tests/ari_clients.rs)"
+clients=crates/switchboard/tests/ari-clients
+(cd "$clients" && npm ci --no-audit --no-fund)
+# Debian's Python (python3-venv), not whatever python3 comes first on PATH.
+[[ -x "$clients/.venv/bin/python" ]] || /usr/bin/python3 -m venv "$clients/.venv"
+"$clients/.venv/bin/pip" install --quiet --disable-pip-version-check -r "$clients/requirements.txt"
 
 section "Start throwaway PostgreSQL"
 source scripts/postgres.sh

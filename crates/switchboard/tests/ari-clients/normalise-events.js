@@ -9,8 +9,16 @@
 // its own implementation are dropped (see IGNORED). The result does not depend on which
 // server ran the call, only on what happened in it.
 //
-// Used by stasis-tour.js as a module, and by the Python app as a command:
-//   node normalise-events.js RAW_JSONL OUT_JSONL
+// Comparing two runs: Asterisk publishes events of different kinds on different internal
+// topics, so their interleaving varies from run to run on Asterisk itself (the originate's
+// first Dial and the new channel's ChannelStateChange Ringing come in either order). The
+// comparison is therefore made per stream (`byStream`): the events about one channel, one
+// channel's Dial progress, one playback, one recording, one bridge, each in arrival order.
+// Order across streams is what each app asserts itself (stasis-tour.js EXPECTED_ORDER).
+//
+// Used by stasis-tour.js as a module, and as a command by the Python app and the compare:
+//   node normalise-events.js RAW_JSONL OUT_JSONL    normalises raw events
+//   node normalise-events.js --by-stream EVENTS_JSONL  prints normalised events by stream
 
 const fs = require('fs');
 
@@ -107,6 +115,27 @@ function normalise(events) {
   return events.map((event) => normaliseEvent(event, labels)).filter((event) => event !== null);
 }
 
+/** The stream an event belongs to: its channel, Dial peer, playback, recording or bridge. */
+function streamOf(event) {
+  if (event.channel) return event.channel;
+  if (event.peer) return `dial:${event.peer}`;
+  return event.playback || event.recording || event.bridge || 'other';
+}
+
+/** `STREAM<TAB>EVENT` lines: the streams in name order, each stream's events in arrival order. */
+function byStream(events) {
+  const streams = new Map();
+  for (const event of events) {
+    const stream = streamOf(event);
+    if (!streams.has(stream)) streams.set(stream, []);
+    streams.get(stream).push(event);
+  }
+  return [...streams.keys()]
+    .sort()
+    .flatMap((stream) => streams.get(stream).map((event) => `${stream}\t${JSON.stringify(event)}\n`))
+    .join('');
+}
+
 /** JSON lines, one event a line. */
 function toJsonLines(events) {
   return events.map((event) => JSON.stringify(event)).join('\n') + (events.length ? '\n' : '');
@@ -142,13 +171,16 @@ function assertSubsequence(events, expected) {
   }
 }
 
-module.exports = { normalise, toJsonLines, readJsonLines, assertSubsequence, IGNORED };
+module.exports = { normalise, byStream, toJsonLines, readJsonLines, assertSubsequence, IGNORED };
 
 if (require.main === module) {
-  const [raw, out] = process.argv.slice(2);
-  if (!raw || !out) {
-    console.error('usage: node normalise-events.js RAW_JSONL OUT_JSONL');
+  const [first, second] = process.argv.slice(2);
+  if (first === '--by-stream' && second) {
+    process.stdout.write(byStream(readJsonLines(second)));
+  } else if (first && second) {
+    fs.writeFileSync(second, toJsonLines(normalise(readJsonLines(first))));
+  } else {
+    console.error('usage: node normalise-events.js RAW_JSONL OUT_JSONL | --by-stream EVENTS_JSONL');
     process.exit(2);
   }
-  fs.writeFileSync(out, toJsonLines(normalise(readJsonLines(raw))));
 }
