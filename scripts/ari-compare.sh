@@ -28,7 +28,9 @@
 # Usage: scripts/ari-compare.sh [--only anchor|switchboard] [OUT_DIR]
 #   OUT_DIR (default target/ari-compare) receives per PBX: each app's events, raw events
 #   and log, and the SIPp logs.
-# Exits 0 when every app passed on both PBXes and each pair of event files is equal.
+#   --only: runs one PBX and compares it with the anchor's recorded sequences in
+#   tests/ari-clients/anchor-events/ (--only anchor thus checks that recording is current).
+# Exits 0 when every app passed and each pair of event files is equal.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -204,21 +206,27 @@ switchboard_half() {
 # --- run and compare ---------------------------------------------------------------------
 
 failures=0
-if [[ "$only" != switchboard ]]; then anchor_half || failures=$((failures + $?)); fi
-if [[ "$only" != anchor ]]; then switchboard_half || failures=$((failures + $?)); fi
-if [[ -z "$only" ]]; then
-    for name in tour dtmf; do
-        for pbx in anchor switchboard; do
-            node "$clients/normalise-events.js" --by-stream "$out/$pbx/$name.events.jsonl" >"$out/$pbx/$name.streams.txt"
-        done
-        if diff -u "$out/anchor/$name.streams.txt" "$out/switchboard/$name.streams.txt" >"$out/$name.diff"; then
-            say "$name: the event sequences match"
-        else
-            say "$name: the event sequences differ (anchor -, switchboard +):"
-            cat "$out/$name.diff"
-            failures=$((failures + 1))
-        fi
+# The two sides compared: the anchor's run (or its recording) and Switchboard's (or, with
+# --only anchor, the fresh anchor run against the recording).
+expected=$out/anchor actual=$out/switchboard
+case "$only" in
+    "") anchor_half || failures=$((failures + $?)); switchboard_half || failures=$((failures + $?)) ;;
+    anchor) anchor_half || failures=$((failures + $?)); expected=$clients/anchor-events actual=$out/anchor ;;
+    switchboard) switchboard_half || failures=$((failures + $?)); expected=$clients/anchor-events ;;
+    *) die "--only anchor or --only switchboard" ;;
+esac
+for name in tour dtmf; do
+    for side in "$expected" "$actual"; do
+        node "$clients/normalise-events.js" --by-stream "$side/$name.events.jsonl" >"$out/$name.$(basename "$side").streams"
     done
-fi
+    if diff -u "$out/$name.$(basename "$expected").streams" "$out/$name.$(basename "$actual").streams" \
+        >"$out/$name.diff"; then
+        say "$name: the event sequences match ($expected, $actual)"
+    else
+        say "$name: the event sequences differ ($expected -, $actual +):"
+        cat "$out/$name.diff"
+        failures=$((failures + 1))
+    fi
+done
 say "done: $failures failure(s); files in $out"
 [[ $failures == 0 ]]
