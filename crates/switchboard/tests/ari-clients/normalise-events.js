@@ -29,7 +29,7 @@ const fs = require('fs');
  */
 const IGNORED = [
   {
-    why: 'chan_pjsip sets the RTP statistics variables RTPAUDIOQOS* on every channel at hangup',
+    why: 'chan_pjsip sets the RTP statistics RTPAUDIOQOS* at hangup, and RTPAUDIOQOS*BRIDGED on the bridged peer',
     test: (e) => e.type === 'ChannelVarset' && /^RTPAUDIOQOS/.test(e.variable || ''),
   },
   {
