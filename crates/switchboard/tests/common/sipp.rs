@@ -25,6 +25,9 @@ pub const SCENARIOS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/sipp");
 /// The RTP capture the Debian package ships: 236 PCMA packets, 30 ms each.
 pub const G711A_PCAP: &str = "/usr/share/sip-tester/g711a.pcap";
 
+/// The DTMF capture the Debian package ships: digit 1 as RFC 4733 events, payload type 101.
+pub const DTMF_1_PCAP: &str = "/usr/share/sip-tester/dtmf_2833_1.pcap";
+
 /// The environment variable that points the SIP tests at the anchor Asterisk (development only).
 pub const ANCHOR_ENV: &str = "SWITCHBOARD_E2E_ANCHOR";
 
@@ -42,17 +45,23 @@ pub fn on_path(tool: &str) -> bool {
         .any(|dir| dir.join(tool).metadata().is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0))
 }
 
-/// `true` when `tool` (from the Debian package `package`) is installed. Otherwise: under CI
-/// a panic (the test command installs it, so its absence is a broken setup); elsewhere a
-/// skip line on stderr and `false`, and the test returns.
+/// `true` when `tool` (from the Debian package `package`) is installed; otherwise see
+/// [`require_installed`].
 pub fn require_tool(tool: &str, package: &str) -> bool {
-    if on_path(tool) {
+    require_installed(&format!("`{tool}`"), on_path(tool), &format!("apt-get install -y {package}"))
+}
+
+/// `true` when `what` is `installed`. Otherwise: under CI a panic (the test command installs
+/// it, so its absence is a broken setup); elsewhere a skip line on stderr and `false`, and
+/// the test returns. `install` says how to get it.
+pub fn require_installed(what: &str, installed: bool, install: &str) -> bool {
+    if installed {
         return true;
     }
     if std::env::var_os("CI").is_some() {
-        panic!("CI is set but `{tool}` is not installed: the SIP end-to-end tests need `apt-get install -y {package}`");
+        panic!("CI is set but {what} is not installed: the end-to-end tests need `{install}`");
     }
-    eprintln!("SKIPPED: `{tool}` is not installed (apt-get install -y {package}); with CI set this is a failure");
+    eprintln!("SKIPPED: {what} is not installed ({install}); with CI set this is a failure");
     false
 }
 
@@ -504,7 +513,8 @@ impl Sipp {
         self.media_port
     }
 
-    /// Starts sipp in a temp dir holding a copy of the scenario and a link to the pcap.
+    /// Starts sipp in a temp dir holding a copy of the scenario and links to the pcaps
+    /// (`g711a.pcap`, and `digit.pcap`: the digit 1).
     pub fn spawn(&self) -> SippProcess {
         let dir = TempDir::new(&format!("sipp-{}", self.label.replace(|c: char| !c.is_ascii_alphanumeric(), "-")));
         let scenario = dir.path().join(&self.scenario);
@@ -512,6 +522,7 @@ impl Sipp {
             .unwrap_or_else(|e| panic!("copy scenario {}: {e}", self.scenario));
         // sipp looks for pcaps next to the scenario.
         let _ = std::os::unix::fs::symlink(G711A_PCAP, dir.path().join("g711a.pcap"));
+        let _ = std::os::unix::fs::symlink(DTMF_1_PCAP, dir.path().join("digit.pcap"));
         let file = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
         let stdout = std::fs::File::create(dir.path().join("stdout.log")).expect("sipp stdout log");
         let stderr = stdout.try_clone().expect("sipp stderr log");
