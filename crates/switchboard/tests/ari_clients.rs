@@ -76,7 +76,13 @@ impl StasisTarget {
         let config = dir.path().join("switchboard.toml");
         std::fs::write(&config, format!("[ari.users.{ARI_USER}]\npassword = \"{ARI_PASSWORD}\"\n")).expect("config");
         let config = config.to_str().expect("utf-8 path").to_owned();
-        let pbx = SipPbx::start_with(Backend::Sqlite, extensions, &["--config", &config]).await;
+        // The apps play sound:hello-world: a one-second tone stands in for Asterisk's prompt.
+        let sounds = dir.path().join("sounds");
+        std::fs::create_dir_all(sounds.join("en")).expect("sounds dir");
+        common::baresip::write_tone(&sounds.join("en").join("hello-world.wav"), 500.0, 1);
+        let sounds = sounds.to_str().expect("utf-8 path").to_owned();
+        let args = ["--config", config.as_str(), "--sounds", sounds.as_str()];
+        let pbx = SipPbx::start_with(Backend::Sqlite, extensions, &args).await;
         let Some(server) = &pbx.server else {
             let Some(base) = std::env::var(ANCHOR_ARI_ENV).ok().filter(|b| !b.is_empty()) else {
                 eprintln!("NOTE: {ANCHOR_ENV} is set but {ANCHOR_ARI_ENV} is not: no ARI to test");

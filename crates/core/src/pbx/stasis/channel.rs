@@ -55,6 +55,9 @@ pub(super) fn builtin_variable(snapshot: &ChannelSnapshot, name: &str) -> Option
     Some(value)
 }
 
+/// The From user of a channel placed without a caller id.
+const ANONYMOUS_CALLER: &str = "switchboard";
+
 /// The SIP side of the channel.
 pub(super) enum Leg {
     /// An incoming INVITE not answered yet: the transaction, our To tag, our SDP answer
@@ -557,11 +560,12 @@ impl ChannelTask {
     /// Starts ringing `placement`: INVITEs with the media channel's offer.
     pub async fn dial(&mut self, placement: Placement) {
         let caller = self.snap().caller;
+        // A From needs a user: without a caller id the INVITE comes from the PBX itself.
+        let user = if caller.number.is_empty() { ANONYMOUS_CALLER } else { caller.number.as_str() };
         let offer_sdp = placement.offer_sdp.clone();
         let call_id = lock(&self.snapshot).protocol_id.clone();
-        let mut dial = Dial::new(call_id, &caller.number);
-        let parties =
-            super::super::b2bua::Parties { from: (&caller.name, &caller.number), to: &placement.to, to_host: None };
+        let mut dial = Dial::new(call_id, user);
+        let parties = super::super::b2bua::Parties { from: (&caller.name, user), to: &placement.to, to_host: None };
         for target in &placement.targets {
             let Some(request) = dial.invite(&self.shared, &target.uri, &target.peer, &parties, offer_sdp.clone())
             else {
