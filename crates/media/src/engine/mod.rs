@@ -45,7 +45,9 @@ pub use record::{BadTerminateOn, RecordOptions, RecordingEnd, TerminateOn, RECOR
 use crate::relay::ports::{self, PortPool};
 use crate::relay::{MediaError, MediaStats};
 use crate::sdp::SessionDescription;
+use crate::sound::library::SoundLibrary;
 use crate::sound::moh::{MohClass, MohError, MohLibrary};
+use crate::sound::recording::RecordingStore;
 use crate::sound::uri::MediaUri;
 use bridge::{Bridge, BridgeCommand};
 use channel::{Channel, ChannelCommand, ChannelCore};
@@ -244,6 +246,18 @@ impl ChannelEngine {
     pub fn with_moh_dir(mut self, dir: impl Into<PathBuf>) -> ChannelEngine {
         self.moh = Arc::new(MohStore::new(MohLibrary::new(dir)));
         self
+    }
+
+    /// The sounds channels and bridges play `sound:` URIs from (read-only listing: ARI's
+    /// `/sounds`).
+    pub fn sounds(&self) -> &SoundLibrary {
+        self.prompts.library()
+    }
+
+    /// Where recordings are written and `recording:` URIs are played from (ARI's stored
+    /// recordings).
+    pub fn recordings(&self) -> &RecordingStore {
+        self.prompts.recordings()
     }
 
     /// The music-on-hold classes `tenant` can play (its own, then the global ones it does

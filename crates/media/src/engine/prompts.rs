@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use super::playback::Source;
 use crate::relay::MediaError;
 use crate::sound::library::{SoundError, SoundFile, SoundFormat, SoundLibrary, DEFAULT_LANGUAGE};
-use crate::sound::recording::{RecordingError, RecordingStore};
+use crate::sound::recording::RecordingStore;
 use crate::sound::stamp::FileStamp;
 use crate::sound::uri::MediaUri;
 use crate::tones::{ToneGenerator, ToneName, ToneSpec, Tonezone};
@@ -68,6 +68,11 @@ impl Prompts {
         &self.recordings
     }
 
+    /// Where prompts are read from.
+    pub(crate) fn library(&self) -> &SoundLibrary {
+        &self.library
+    }
+
     /// The sources for `uris`, in order; blocking. Fails on the first URI that cannot
     /// be played, so a playlist never half-plays because of a missing file.
     pub(crate) fn resolve(&self, uris: &[MediaUri], language: Option<&str>) -> Result<Vec<Source>, MediaError> {
@@ -119,10 +124,7 @@ impl Prompts {
 
     /// A stored recording's samples.
     fn recording(&self, name: &str) -> Result<Arc<[i16]>, MediaError> {
-        let path = self.recordings.path_of(name)?;
-        if !path.is_file() {
-            return Err(RecordingError::NotFound(name.to_owned()).into());
-        }
+        let path = self.recordings.locate(name)?;
         Ok(SoundFile { path, format: SoundFormat::Wav }.read()?.into())
     }
 
@@ -152,6 +154,7 @@ fn tone(name: &str, tonezone: Option<&str>) -> Result<ToneSpec, MediaError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sound::recording::RecordingError;
     use crate::sound::{write_test_wav, ScratchDir};
 
     fn samples(source: &Source) -> &[i16] {

@@ -27,7 +27,7 @@ const MAX_DECIMATION: u32 = 6;
 const MAX_SOUND_SECONDS: u64 = 3600;
 
 /// A prompt file format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum SoundFormat {
     /// RIFF WAVE, 16-bit mono PCM.
     Wav,

@@ -226,9 +226,45 @@ impl RecordingStore {
         })
     }
 
+    /// The file of stored recording `name`: a regular file reached through real folders,
+    /// never through a symbolic link, so what is found is what [`RecordingStore::list`]
+    /// lists and nothing outside the directory.
+    pub fn locate(&self, name: &str) -> Result<PathBuf, RecordingError> {
+        let path = self.path_of(name)?;
+        let components: Vec<&str> = name.split('/').collect();
+        let mut at = self.dir.clone();
+        for (index, component) in components.iter().enumerate() {
+            let last = index + 1 == components.len();
+            if last {
+                at.push(format!("{component}.{EXTENSION}"));
+            } else {
+                at.push(component);
+            }
+            match fs::symlink_metadata(&at) {
+                Ok(metadata) if (last && metadata.is_file()) || (!last && metadata.is_dir()) => {}
+                Ok(_) => return Err(RecordingError::NotFound(name.to_owned())),
+                Err(error) if matches!(error.kind(), io::ErrorKind::NotFound | io::ErrorKind::NotADirectory) => {
+                    return Err(RecordingError::NotFound(name.to_owned()))
+                }
+                Err(source) => return Err(RecordingError::Io { path: at, source }),
+            }
+        }
+        Ok(path)
+    }
+
     /// Whether a recording of that name is stored.
     pub fn exists(&self, name: &str) -> Result<bool, RecordingError> {
-        Ok(self.path_of(name)?.is_file())
+        match self.locate(name) {
+            Ok(_) => Ok(true),
+            Err(RecordingError::NotFound(_)) => Ok(false),
+            Err(other) => Err(other),
+        }
+    }
+
+    /// The bytes of stored recording `name` (its whole WAV file).
+    pub fn read(&self, name: &str) -> Result<Vec<u8>, RecordingError> {
+        let path = self.locate(name)?;
+        fs::read(&path).map_err(|error| not_found_or_io(error, name, &path))
     }
 
     /// The names of all stored recordings, sorted; none if the directory does not exist yet.
@@ -265,7 +301,7 @@ impl RecordingStore {
 
     /// Copies recording `from` to a new recording `to`.
     pub fn copy(&self, from: &str, to: &str) -> Result<(), RecordingError> {
-        let source_path = self.path_of(from)?;
+        let source_path = self.locate(from)?;
         let target_path = self.prepare_path(to)?;
         let mut source = File::open(&source_path).map_err(|error| not_found_or_io(error, from, &source_path))?;
         let mut target = OpenOptions::new().write(true).create_new(true).open(&target_path).map_err(|source| {
@@ -286,7 +322,7 @@ impl RecordingStore {
 
     /// Deletes recording `name`.
     pub fn delete(&self, name: &str) -> Result<(), RecordingError> {
-        let path = self.path_of(name)?;
+        let path = self.locate(name)?;
         fs::remove_file(&path).map_err(|error| not_found_or_io(error, name, &path))
     }
 
@@ -416,13 +452,69 @@ mod tests {
     }
 
     #[test]
+    fn reads_a_recordings_bytes() {
+        let scratch = ScratchDir::new("recording-read");
+        let store = RecordingStore::new(scratch.path());
+        let mut writer = store.create("calls/take", IfExists::Fail).unwrap();
+        writer.write(&[7; FRAME_SAMPLES]).unwrap();
+        writer.finalize().unwrap();
+        let bytes = store.read("calls/take").unwrap();
+        assert_eq!(bytes, fs::read(scratch.path().join("calls/take.wav")).unwrap());
+        assert_eq!(&bytes[..4], b"RIFF");
+        assert!(matches!(store.read("calls/other"), Err(RecordingError::NotFound(name)) if name == "calls/other"));
+        assert!(matches!(store.read("calls/take/deeper"), Err(RecordingError::NotFound(_))), "a file is no folder");
+        assert!(matches!(store.read("../take"), Err(RecordingError::Name(_))));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_unreadable_file_is_an_io_error_not_a_missing_one() {
+        use std::os::unix::fs::PermissionsExt;
+        let scratch = ScratchDir::new("recording-unreadable");
+        let store = RecordingStore::new(scratch.path());
+        store.create("locked", IfExists::Fail).unwrap().finalize().unwrap();
+        let path = store.path_of("locked").unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o000)).unwrap();
+        if fs::read(&path).is_ok() {
+            // Privileged (root): permissions do not stop a read, so there is nothing to see.
+            return;
+        }
+        assert!(store.exists("locked").unwrap(), "it is there");
+        assert!(matches!(store.read("locked"), Err(RecordingError::Io { .. })));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symbolic_links_lead_nowhere() {
+        let scratch = ScratchDir::new("recording-links");
+        let outside = scratch.path().join("outside");
+        let store = RecordingStore::new(scratch.path().join("recordings"));
+        RecordingStore::new(&outside).create("secret", IfExists::Fail).unwrap().finalize().unwrap();
+        store.create("real", IfExists::Fail).unwrap().finalize().unwrap();
+        let dir = scratch.path().join("recordings");
+        std::os::unix::fs::symlink(outside.join("secret.wav"), dir.join("linked.wav")).unwrap();
+        std::os::unix::fs::symlink(&outside, dir.join("folder")).unwrap();
+        assert_eq!(store.list().unwrap(), ["real"]);
+        for name in ["linked", "folder/secret"] {
+            assert!(!store.exists(name).unwrap(), "{name}");
+            assert!(matches!(store.read(name), Err(RecordingError::NotFound(_))), "{name}");
+            assert!(matches!(store.delete(name), Err(RecordingError::NotFound(_))), "{name}");
+            assert!(matches!(store.copy(name, "stolen"), Err(RecordingError::NotFound(_))), "{name}");
+        }
+        assert!(outside.join("secret.wav").is_file(), "nothing outside was touched");
+    }
+
+    #[test]
     fn names_cannot_escape_the_store() {
         let scratch = ScratchDir::new("recording-names");
         let store = RecordingStore::new(scratch.path().join("recordings"));
+        store.create("x", IfExists::Fail).unwrap().finalize().unwrap();
         for name in ["../outside", "/etc/passwd", "a\\b", "a\0b", ""] {
             assert!(matches!(store.create(name, IfExists::Overwrite), Err(RecordingError::Name(_))), "{name:?}");
             assert!(matches!(store.delete(name), Err(RecordingError::Name(_))), "{name:?}");
+            assert!(matches!(store.read(name), Err(RecordingError::Name(_))), "{name:?}");
             assert!(matches!(store.copy("x", name), Err(RecordingError::Name(_))), "{name:?}");
+            assert!(matches!(store.copy(name, "y"), Err(RecordingError::Name(_))), "{name:?}");
         }
         assert!(!scratch.path().join("outside.wav").exists());
     }
