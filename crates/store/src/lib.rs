@@ -10,6 +10,7 @@ mod backend;
 mod cdrs;
 mod error;
 mod keys;
+pub mod mailboxes;
 mod migrate;
 mod registrations;
 pub mod rows;
@@ -20,6 +21,7 @@ pub use backend::Backend;
 pub use cdrs::{CdrRow, NewCdr};
 pub use error::{Error, Result};
 pub use keys::{ApiKeyRecord, NewApiKey};
+pub use mailboxes::Mailbox;
 pub use registrations::StoredBinding;
 pub use rows::{Column, ColumnType, Filter, Page, Record, Value};
 pub use webhooks::{

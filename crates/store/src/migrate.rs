@@ -13,6 +13,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "registrar bindings", include_str!("migrations/0002_registrations.sql")),
     (3, "call detail records", include_str!("migrations/0003_cdrs.sql")),
     (4, "webhooks and their outbox", include_str!("migrations/0004_webhooks.sql")),
+    (5, "ARI mailboxes", include_str!("migrations/0005_mailboxes.sql")),
 ];
 
 pub(crate) async fn run(pool: &sqlx::AnyPool, backend: Backend) -> Result<()> {
