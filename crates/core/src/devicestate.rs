@@ -144,6 +144,19 @@ impl DeviceStates {
         self.lock().channels.get(channel).map(|entry| (entry.extension.clone(), entry.state))
     }
 
+    /// The names of the live channels of `extension`, sorted.
+    pub fn channels_of(&self, extension: &str) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .lock()
+            .channels
+            .iter()
+            .filter(|(_, entry)| entry.extension.as_deref() == Some(extension))
+            .map(|(name, _)| name.clone())
+            .collect();
+        names.sort();
+        names
+    }
+
     /// Changes a channel's state or hold, keeping its extension's counts right.
     fn update(&self, channel: &str, change: impl FnOnce(&mut Entry)) {
         let mut inner = self.lock();
@@ -232,6 +245,21 @@ mod tests {
         assert_eq!(states.extension_state("1002", true), ExtensionState::Idle);
         assert_eq!(states.channel_state("PJSIP/1002-00000001"), None);
         assert!(states.lock().extensions.is_empty() && states.lock().channels.is_empty());
+    }
+
+    #[test]
+    fn an_extensions_channels_are_listed_while_they_live() {
+        let states = Arc::new(DeviceStates::default());
+        let second = states.open(Some("1002"), "PJSIP/1002-00000002", ChannelState::Ringing);
+        let first = states.open(Some("1002"), "PJSIP/1002-00000001", ChannelState::Up);
+        let _other = states.open(Some("1003"), "PJSIP/1003-00000003", ChannelState::Up);
+        let _trunk = states.open(None, "PJSIP/carrier-00000004", ChannelState::Up);
+        assert_eq!(states.channels_of("1002"), ["PJSIP/1002-00000001", "PJSIP/1002-00000002"]);
+        drop(first);
+        assert_eq!(states.channels_of("1002"), ["PJSIP/1002-00000002"]);
+        drop(second);
+        assert!(states.channels_of("1002").is_empty());
+        assert!(states.channels_of("").is_empty(), "a channel of no extension is nobody's");
     }
 
     #[test]

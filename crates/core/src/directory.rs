@@ -4,7 +4,7 @@
 
 use crate::config_cache::ConfigCache;
 use sb_store::rows::{self, Column};
-use sb_store::{Store, Value};
+use sb_store::{Page, Store, Value};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -65,6 +65,22 @@ impl Directory {
             return Ok(None);
         }
         self.extensions.get_or_load(number, || self.read_extension(number)).await
+    }
+
+    /// The numbers of every active extension, with their tenants, sorted by number; read
+    /// from the store each time (a listing, not a call's lookup).
+    pub async fn active_extensions(&self) -> sb_store::Result<Vec<(String, String)>> {
+        let mut conn = self.store.read().await?;
+        let columns = [Column::text("pkey"), Column::text("cluster"), Column::text("active")];
+        let rows = rows::select(&mut conn, "extensions", &columns, &[], &["pkey"], Page::default()).await?;
+        Ok(rows
+            .iter()
+            .filter_map(|row| {
+                let text = |i: usize| row.get(i).and_then(|(_, v)| v.as_text());
+                let active = text(2).is_none_or(|a| a.eq_ignore_ascii_case("YES"));
+                Some((text(0)?, text(1).unwrap_or_default())).filter(|_| active)
+            })
+            .collect())
     }
 
     async fn read_extension(&self, number: &str) -> sb_store::Result<Option<ExtensionEntry>> {

@@ -16,6 +16,7 @@
 //! - [`record`]: the CDR and channel events a call makes as it goes.
 //! - [`application`]: calls the PBX answers itself (echo, playback, conference).
 //! - [`stasis`]: channels and bridges applications control (ARI), and custom apps.
+//! - [`endpoints`]: extensions and trunks as ARI's endpoints.
 
 mod application;
 mod b2bua;
@@ -23,6 +24,7 @@ mod call;
 mod caller;
 mod dial;
 mod dispatch;
+mod endpoints;
 mod inbound;
 mod lookup;
 mod originate;
@@ -41,6 +43,7 @@ use crate::registrar::{RegisterPolicy, Registrar};
 use crate::routing::{Routes, Trunks};
 use crate::throttle::{Throttle, ThrottlePolicy};
 pub use application::{Application, Applications};
+pub use endpoints::{EndpointKind, EndpointState, EndpointStatus};
 pub use lookup::{CallerLookup, CrmRouting, LookupError, LookupFuture};
 pub use originate::{ClickToCall, OriginateError, Originated};
 use sb_media::relay::MediaEngine;

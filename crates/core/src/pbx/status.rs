@@ -7,6 +7,7 @@ use super::{Pbx, Shared};
 use crate::devicestate::ExtensionState;
 use crate::directory::ExtensionEntry;
 use crate::events::ChannelState;
+use bytes::Bytes;
 use sb_sip::endpoint::ClientEvent;
 use sb_sip::message::{self, HeaderName, Method, RequestBuilder};
 use sb_sip::transport::{Peer, Protocol};
@@ -99,6 +100,30 @@ impl Pbx {
         text: &str,
         tenant: Option<&str>,
     ) -> Result<Option<MessageOutcome>, StatusError> {
+        self.send_message_with_headers(to, from, text, &[], tenant).await
+    }
+
+    /// Like [`Pbx::send_message`], with `headers` (name, value) added to each MESSAGE, as
+    /// Asterisk adds a message's variables. A header the MESSAGE sets itself (To, From,
+    /// Call-ID, Content-Type...) or that cannot be written (a name that is no token, a value
+    /// with a line break) is left out.
+    pub async fn send_message_with_headers(
+        &self,
+        to: &str,
+        from: &str,
+        text: &str,
+        headers: &[(String, String)],
+        tenant: Option<&str>,
+    ) -> Result<Option<MessageOutcome>, StatusError> {
+        let extra: Vec<(HeaderName, Bytes)> = headers
+            .iter()
+            .map(|(name, value)| {
+                (HeaderName::parse(&Bytes::copy_from_slice(name.as_bytes())), Bytes::copy_from_slice(value.as_bytes()))
+            })
+            .filter(|(name, value)| {
+                !is_reserved_header(name) && message::Header::build(name.clone(), value.clone()).is_ok()
+            })
+            .collect();
         let shared = &self.shared;
         let Some(extension) = visible_extension(shared, to, tenant).await? else { return Ok(None) };
         let contacts = shared.registrar.contacts(&extension.number);
@@ -109,7 +134,9 @@ impl Pbx {
         for binding in &contacts {
             let protocol = if binding.transport.eq_ignore_ascii_case("tcp") { Protocol::Tcp } else { Protocol::Udp };
             let peer = Peer { protocol, addr: binding.source };
-            let Some(request) = message_request(shared, &binding.uri, &peer, &extension, from, text) else { continue };
+            let Some(request) = message_request(shared, &binding.uri, &peer, &extension, from, text, &extra) else {
+                continue;
+            };
             match shared.endpoint.request(request, peer).await {
                 Ok(tx) => transactions.push(tx.events),
                 Err(e) => tracing::warn!(error = %e, "could not send a MESSAGE"),
@@ -157,7 +184,26 @@ pub(super) async fn visible_extension(
     Ok(extension.filter(|extension| extension.active && tenant.is_none_or(|tenant| extension.tenant == tenant)))
 }
 
-/// A MESSAGE to one of `extension`'s contacts.
+/// Whether header `name` is one a MESSAGE sets itself, which a caller's extra headers may
+/// not add to or replace (Asterisk's list for message variables).
+fn is_reserved_header(name: &HeaderName) -> bool {
+    matches!(
+        name,
+        HeaderName::To
+            | HeaderName::From
+            | HeaderName::Via
+            | HeaderName::Route
+            | HeaderName::Contact
+            | HeaderName::CallId
+            | HeaderName::CSeq
+            | HeaderName::Allow
+            | HeaderName::ContentLength
+            | HeaderName::ContentType
+            | HeaderName::MaxForwards
+    )
+}
+
+/// A MESSAGE to one of `extension`'s contacts, with `extra` headers.
 fn message_request(
     shared: &Shared,
     uri: &str,
@@ -165,6 +211,7 @@ fn message_request(
     extension: &ExtensionEntry,
     from: &str,
     text: &str,
+    extra: &[(HeaderName, Bytes)],
 ) -> Option<message::Request> {
     let uri = message::parse_uri(uri)?;
     let local = shared.endpoint.local_for(peer)?;
@@ -178,5 +225,24 @@ fn message_request(
         .and_then(|b| b.header(HeaderName::UserAgent, shared.endpoint.product().to_owned()))
         .and_then(|b| b.header(HeaderName::ContentType, "text/plain;charset=UTF-8"))
         .ok()?;
+    let builder = extra.iter().try_fold(builder, |b, (name, value)| b.header(name.clone(), value.clone())).ok()?;
     Some(builder.body(text.as_bytes().to_vec()).build())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extra_headers_may_not_replace_what_a_message_sets() {
+        for name in ["To", "t", "from", "Via", "Route", "Contact", "Call-ID", "i", "CSeq", "Allow", "Content-Length"] {
+            assert!(is_reserved_header(&HeaderName::parse(&Bytes::from(name))), "{name}");
+        }
+        for name in ["Content-Type", "max-forwards"] {
+            assert!(is_reserved_header(&HeaderName::parse(&Bytes::from(name))), "{name}");
+        }
+        for name in ["X-Ticket", "Subject", "Priority", "Referred-By"] {
+            assert!(!is_reserved_header(&HeaderName::parse(&Bytes::from(name))), "{name}");
+        }
+    }
 }
