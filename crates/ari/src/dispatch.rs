@@ -89,6 +89,10 @@ fn respond(route: &Route, reply: Reply) -> Response {
             }
             response
         }
+        Reply::Accepted => StatusCode::ACCEPTED.into_response(),
+        Reply::File { content_type, bytes } => {
+            (StatusCode::OK, [(header::CONTENT_TYPE, content_type)], bytes).into_response()
+        }
         Reply::Upgrade(response) => response,
     }
 }

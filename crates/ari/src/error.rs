@@ -17,6 +17,10 @@ pub enum AriError {
     /// 403: a read-only user tried to change something.
     #[error("Write access denied")]
     ReadOnly,
+    /// 403: the server refuses this object (a path outside its directory, a file it cannot
+    /// open), whoever asks.
+    #[error("{0}")]
+    Forbidden(String),
     /// 404: the object or path does not exist.
     #[error("{0}")]
     NotFound(String),
@@ -44,7 +48,7 @@ pub enum AriError {
         /// Seconds until the address may try again.
         retry_after: u64,
     },
-    /// 500: the call core failed.
+    /// 500: the request was fine, carrying it out failed (a disk or database error).
     #[error("{0}")]
     Internal(String),
     /// 501: Switchboard does not offer this feature (yet).
@@ -56,6 +60,11 @@ impl AriError {
     /// 400 with `message`.
     pub fn bad_request(message: impl Into<String>) -> AriError {
         AriError::BadRequest(message.into())
+    }
+
+    /// 403 with `message`.
+    pub fn forbidden(message: impl Into<String>) -> AriError {
+        AriError::Forbidden(message.into())
     }
 
     /// 404 with `message`.
@@ -73,6 +82,11 @@ impl AriError {
         AriError::Unprocessable(message.into())
     }
 
+    /// 500 with `message`.
+    pub fn internal(message: impl Into<String>) -> AriError {
+        AriError::Internal(message.into())
+    }
+
     /// 501 with `message`.
     pub fn not_implemented(message: impl Into<String>) -> AriError {
         AriError::NotImplemented(message.into())
@@ -83,7 +97,7 @@ impl AriError {
         match self {
             AriError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AriError::Unauthenticated => StatusCode::UNAUTHORIZED,
-            AriError::ReadOnly => StatusCode::FORBIDDEN,
+            AriError::ReadOnly | AriError::Forbidden(_) => StatusCode::FORBIDDEN,
             AriError::NotFound(_) => StatusCode::NOT_FOUND,
             AriError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             AriError::Conflict(_) => StatusCode::CONFLICT,

@@ -1,6 +1,6 @@
 //! What every ARI request shares: the users, the node's identity, the global variables, the
-//! registered applications and the ARI-controlled device states, and the call core when the
-//! server runs one.
+//! registered applications and the ARI-controlled device states, and the call core, the
+//! media files and the store when the server runs them.
 
 use crate::apps::Applications;
 use crate::auth::{AriUser, Authenticator};
@@ -9,6 +9,9 @@ use crate::events::Timestamp;
 use crate::stasis::{Directory, StateApps};
 use sb_core::pbx::Pbx;
 use sb_core::throttle::{Throttle, ThrottlePolicy};
+use sb_media::sound::library::SoundLibrary;
+use sb_media::sound::recording::RecordingStore;
+use sb_store::Store;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 
@@ -25,6 +28,12 @@ pub struct AriOptions {
     pub version: Option<String>,
     /// The call core, for the device states of extensions.
     pub pbx: Option<Pbx>,
+    /// The sounds the media engine plays (`/sounds`); none listed without it.
+    pub sounds: Option<SoundLibrary>,
+    /// Where the media engine keeps recordings (`/recordings/stored`); none without it.
+    pub recordings: Option<RecordingStore>,
+    /// The store, for the mailboxes (`/mailboxes`).
+    pub store: Option<Store>,
 }
 
 /// The shared ARI state (cheap to clone).
@@ -40,6 +49,9 @@ struct Inner {
     apps: Applications,
     devices: DeviceStates,
     pbx: Option<Pbx>,
+    sounds: Option<SoundLibrary>,
+    recordings: Option<RecordingStore>,
+    store: Option<Store>,
 }
 
 /// Who this node is, for `asterisk/info`, `ping` and every event's `asterisk_id`.
@@ -71,6 +83,9 @@ impl AriState {
                 apps: Applications::new(entity_id),
                 devices: DeviceStates::default(),
                 pbx: options.pbx,
+                sounds: options.sounds,
+                recordings: options.recordings,
+                store: options.store,
             }),
         };
         if let Some(stasis) = stasis {
@@ -111,6 +126,21 @@ impl AriState {
     /// The call core, when there is one.
     pub fn pbx(&self) -> Option<&Pbx> {
         self.inner.pbx.as_ref()
+    }
+
+    /// The sound library, when there is one.
+    pub fn sounds(&self) -> Option<&SoundLibrary> {
+        self.inner.sounds.as_ref()
+    }
+
+    /// The stored recordings, when there are.
+    pub fn recordings(&self) -> Option<&RecordingStore> {
+        self.inner.recordings.as_ref()
+    }
+
+    /// The store, when there is one.
+    pub fn store(&self) -> Option<&Store> {
+        self.inner.store.as_ref()
     }
 }
 

@@ -7,11 +7,14 @@ mod asterisk;
 mod bridges;
 mod channels;
 mod device_states;
+mod endpoints;
 mod events;
+mod mailboxes;
 mod playbacks;
 mod recordings_live;
+mod recordings_stored;
+mod sounds;
 mod stasis_errors;
-mod unavailable;
 
 use crate::error::AriError;
 use crate::params::Params;
@@ -44,6 +47,15 @@ pub enum Reply {
     },
     /// 204, for `void` operations.
     NoContent,
+    /// 202 with no body: taken on, carried out later (`sendMessage`, as Asterisk answers it).
+    Accepted,
+    /// 200 with a file's bytes (`getStoredFile`).
+    File {
+        /// Its `Content-Type` (`audio/wav`).
+        content_type: &'static str,
+        /// Its contents.
+        bytes: Vec<u8>,
+    },
     /// The WebSocket handshake's answer.
     Upgrade(Response),
 }
@@ -53,6 +65,11 @@ impl Reply {
     pub fn json(value: impl Serialize) -> Reply {
         Reply::Json(serde_json::to_value(value).unwrap_or(Value::Null))
     }
+}
+
+/// Runs blocking file work (listing, reading, copying) off the async runtime's threads.
+pub(crate) async fn off_runtime<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, AriError> {
+    tokio::task::spawn_blocking(work).await.map_err(|_| AriError::internal("Internal Server Error"))
 }
 
 /// What a handler returns.
@@ -70,11 +87,11 @@ pub fn bind(resource: &str, nickname: &str) -> Option<Handler> {
         "events" => events::bind(nickname),
         "channels" => channels::bind(nickname),
         "bridges" => bridges::bind(nickname),
-        "endpoints" => unavailable::endpoints(nickname),
-        "recordings" => recordings_live::bind(nickname).or_else(|| unavailable::recordings(nickname)),
-        "sounds" => unavailable::sounds(nickname),
+        "endpoints" => endpoints::bind(nickname),
+        "recordings" => recordings_live::bind(nickname).or_else(|| recordings_stored::bind(nickname)),
+        "sounds" => sounds::bind(nickname),
         "playbacks" => playbacks::bind(nickname),
-        "mailboxes" => unavailable::mailboxes(nickname),
+        "mailboxes" => mailboxes::bind(nickname),
         _ => None,
     }
 }

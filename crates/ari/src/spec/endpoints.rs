@@ -36,7 +36,7 @@ pub(super) const RESOURCE: Resource = Resource {
                     response_class: "void",
                     since: &["13.0.0"],
                     params: &[
-                        param("to", ParamType::Query, DataType::String, "The endpoint resource or technology specific URI to send the message to. Valid resources are pjsip, and xmpp.").required(),
+                        param("to", ParamType::Query, DataType::String, "The endpoint resource or technology specific URI to send the message to. Valid resources are pjsip, and xmpp.").required().missing("To must be specified"),
                         param("from", ParamType::Query, DataType::String, "The endpoint resource or technology specific identity to send this message from. Valid resources are pjsip, and xmpp.").required(),
                         param("body", ParamType::Query, DataType::String, "The body of the message"),
                         param("variables", ParamType::Body, DataType::Containers, "The \"variables\" key in the body object holds technology specific key/value pairs to append to the message. These can be interpreted and used by the various resource types; for example, pjsip and sip resource types will add the key/value pairs as SIP headers,"),
@@ -57,7 +57,7 @@ pub(super) const RESOURCE: Resource = Resource {
                     response_class: "void",
                     since: &["18.20.0", "20.5.0"],
                     params: &[
-                        param("to", ParamType::Query, DataType::String, "The endpoint resource or technology specific URI that should be referred to somewhere. Valid resource is pjsip.").required(),
+                        param("to", ParamType::Query, DataType::String, "The endpoint resource or technology specific URI that should be referred to somewhere. Valid resource is pjsip.").required().missing("To must be specified"),
                         param("from", ParamType::Query, DataType::String, "The endpoint resource or technology specific identity to refer from.").required(),
                         param("refer_to", ParamType::Query, DataType::String, "The endpoint resource or technology specific URI to refer to.").required(),
                         param("to_self", ParamType::Query, DataType::Boolean, "If true and \"refer_to\" refers to an Asterisk endpoint, the \"refer_to\" value is set to point to this Asterisk endpoint - so the referee is referred to Asterisk. Otherwise, use the contact URI associated with the endpoint.").default_bool(false),

@@ -89,7 +89,7 @@ pub(super) const RESOURCE: Resource = Resource {
                     since: &["12.5.0"],
                     params: &[
                         param("recordingName", ParamType::Path, DataType::String, "The name of the recording to copy").required(),
-                        param("destinationRecordingName", ParamType::Query, DataType::String, "The destination name of the recording").required(),
+                        param("destinationRecordingName", ParamType::Query, DataType::String, "The destination name of the recording").required().missing("Invalid destination recording name"),
                     ],
                     errors: &[error(404, "Recording not found"), error(409, "A recording with the same name already exists on the system")],
                     ..OPERATION
