@@ -16,6 +16,7 @@ use sb_core::events::EventBus;
 use sb_core::pbx::Pbx;
 use sb_core::provisioning::Provisioning;
 use sb_crm::webhooks::Webhooks;
+use sb_media::engine::ChannelEngine;
 use sb_media::relay::{MediaConfig, MediaEngine, PortRange};
 use sb_sip::endpoint::{Endpoint, EndpointConfig};
 use sb_sip::transport::{TransportConfig, Transports};
@@ -40,7 +41,7 @@ pub async fn run(config: Config) -> Result<()> {
     // Webhooks subscribe before the first call can publish anything.
     let events = EventBus::new();
     let webhooks = Arc::new(Webhooks::start(store.clone(), &events, config.webhooks)?);
-    let pbx = start_sip(&config, store.clone(), events).await?;
+    let (pbx, media) = start_sip(&config, store.clone(), events).await?;
 
     let auth = Arc::new(Authenticator::new(store.clone(), admin_token.as_deref(), Throttle::new(config.throttle)));
     let crm = start_crm(&config, pbx.clone(), Arc::clone(&auth)).await?;
@@ -50,6 +51,9 @@ pub async fn run(config: Config) -> Result<()> {
         throttle: config.throttle,
         version: Some(env!("CARGO_PKG_VERSION").to_owned()),
         pbx: Some(pbx.clone()),
+        sounds: Some(media.sounds().clone()),
+        recordings: Some(media.recordings().clone()),
+        store: Some(store.clone()),
         ..Default::default()
     });
     if config.ari_users.is_empty() {
@@ -93,8 +97,9 @@ async fn start_crm(config: &Config, pbx: Pbx, auth: Arc<Authenticator>) -> Resul
     Ok(tokio::spawn(http_server::serve(listener, router, HttpLimits::default(), std::future::pending())))
 }
 
-/// Binds SIP on UDP and TCP, and starts the endpoint, the media relay and the call core.
-async fn start_sip(config: &Config, store: Store, events: EventBus) -> Result<Pbx> {
+/// Binds SIP on UDP and TCP, and starts the endpoint, the media relay and the call core;
+/// answers the core and the media engine's terminating side (whose files ARI shows).
+async fn start_sip(config: &Config, store: Store, events: EventBus) -> Result<(Pbx, ChannelEngine)> {
     let transport = TransportConfig { listen: vec![config.sip], ..TransportConfig::default() };
     let (transports, received) =
         Transports::bind(transport).await.with_context(|| format!("binding SIP to {}", config.sip))?;
@@ -108,9 +113,10 @@ async fn start_sip(config: &Config, store: Store, events: EventBus) -> Result<Pb
     let media = MediaEngine::new(MediaConfig { bind: config.sip.ip(), ports: PortRange { start, end } })
         .with_media_dirs(&config.sounds, config.recordings_dir())
         .with_moh_dir(&config.moh);
+    let channels = media.channels().clone();
     let pbx_config = sb_core::pbx::PbxConfig { events, ..config.pbx() };
     let pbx = Pbx::start(endpoint, incoming, store, media, pbx_config).await.context("starting the call core")?;
-    Ok(pbx)
+    Ok((pbx, channels))
 }
 
 /// What `/metrics` reports on.

@@ -6,6 +6,7 @@
 
 mod common;
 
+use common::ari::*;
 use common::*;
 use futures_util::StreamExt;
 use reqwest::Method;
@@ -13,29 +14,11 @@ use serde_json::{json, Value};
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
 
-const CONFIG: &str =
-    "[ari.users.app]\npassword = \"s3cret\"\n[ari.users.viewer]\npassword = \"look\"\nread_only = true\n";
-
 /// A server with ARI users `app` (read-write) and `viewer` (read-only) from the config file,
 /// and `script` from `SWITCHBOARD_ARI_USERS`.
 async fn ari_server(dir: &TempDir) -> Server {
-    let config = dir.path().join("switchboard.toml");
-    std::fs::write(&config, CONFIG).expect("config");
-    let config = config.to_str().expect("utf-8 path").to_owned();
+    let config = ari_config(dir);
     Server::start_with_env(Backend::Sqlite, &["--config", &config], &[("SWITCHBOARD_ARI_USERS", "script:pw")]).await
-}
-
-/// An ARI request as user `app` with Basic authentication.
-fn ari(server: &Server, method: Method, path: &str) -> reqwest::RequestBuilder {
-    server.client.request(method, server.url(&format!("/ari/{path}"))).basic_auth("app", Some("s3cret"))
-}
-
-/// Asserts an ARI error: the status and Asterisk's `{"message": ...}` body.
-#[track_caller]
-fn assert_error(resp: &Resp, status: u16, message: &str) {
-    resp.expect(status);
-    assert_eq!(resp.json, json!({"message": message}), "{}", resp.what);
-    assert_eq!(resp.header("content-type").as_deref(), Some("application/json"));
 }
 
 #[track_caller]

@@ -7,6 +7,7 @@
 // Each test binary uses a different part of the harness.
 #![allow(dead_code)]
 
+pub mod ari;
 pub mod baresip;
 pub mod sipp;
 
