@@ -105,10 +105,10 @@ hwm_mb() { awk '/^VmHWM/ {printf "%.1f", $2 / 1024}' "/proc/$1/status" 2>/dev/nu
 now() { date +%s.%N; }
 
 # ---------------------------------------------------------------- the anchor Asterisk
-anchor_pid() {
+anchor_pid() {   # the recorded PID while it is the Asterisk of this chroot (other chroots may run theirs)
     local pid
     pid=$(cat "$ANCHOR_ROOT/.anchor/asterisk.pid" 2>/dev/null) || return 1
-    [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = asterisk ] && echo "$pid"
+    [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = asterisk ] && [ "$(readlink "/proc/$pid/root")" = "$(readlink -f "$ANCHOR_ROOT")" ] && echo "$pid"
 }
 
 anchor_foreign_load() {   # sipp processes in the chroot that are not ours (someone else's test)
@@ -122,18 +122,26 @@ anchor_foreign_load() {   # sipp processes in the chroot that are not ours (some
     done
 }
 
+anchor_foreign_clients() {   # TCP clients of the running anchor's HTTP (ARI) and AMI ports while no bench client runs: someone else's test
+    local env http ami
+    env=$(cat "$ANCHOR_ROOT/.anchor/ports.env" 2>/dev/null) || return 0
+    http=$(printf '%s\n' "$env" | sed -n 's/^HTTP_PORT=//p'); ami=$(printf '%s\n' "$env" | sed -n 's/^AMI_PORT=//p')
+    [ -n "$http" ] && [ -n "$ami" ] && anchor_pid >/dev/null || return 0
+    ss -Htn state established "( sport = :$http or sport = :$ami )" 2>/dev/null | awk '{ print $NF }' | tr '\n' ' '
+}
+
 ANCHOR_RESTORE=""   # the ports the anchor ran with before the bench, restored at exit
 anchor_remember() {
     [ -f "$ANCHOR_ROOT/.anchor/ports.env" ] && anchor_pid >/dev/null && ANCHOR_RESTORE=$(cat "$ANCHOR_ROOT/.anchor/ports.env")
     return 0
 }
 
-anchor_restart() {   # fresh Asterisk on the bench ports (waits up to 2 min for someone else's sipp to finish)
-    local i f
-    for i in $(seq 1 120); do
-        f=$(anchor_foreign_load)
-        [ -z "$f" ] && break
-        [ "$i" = 1 ] && log "someone else's sipp runs against the anchor (pids $f): waiting up to 120 s"
+anchor_restart() {   # fresh Asterisk on the bench ports (waits up to BENCH_ANCHOR_WAIT s, default 120, for someone else's sipp, ARI or AMI client to finish)
+    local i f c wait_s=${BENCH_ANCHOR_WAIT:-120}
+    for i in $(seq 1 "$wait_s"); do
+        f=$(anchor_foreign_load); c=$(anchor_foreign_clients)
+        [ -z "$f" ] && [ -z "$c" ] && break
+        [ "$i" = 1 ] && log "someone else uses the anchor (sipp pids: ${f:-none}; ARI/AMI clients: ${c:-none}): waiting up to $wait_s s"
         sleep 1
     done
     "$ANCHOR_DIR/stop.sh" >/dev/null
