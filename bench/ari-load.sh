@@ -46,6 +46,10 @@ pick() { last_match "^pbx=$1 part=$2 kind=$3( |$)" "$4"; }   # pick PBX PART KIN
 get_line() { last_match "^pbx=$1 part=rest kind=get conc=$2 " "$3"; }   # get_line PBX CONC FILE
 originate_line() { last_match "^pbx=$1 part=originate kind=originate offered_ps=$2 " "$3"; }   # originate_line PBX RATE FILE
 
+both_positive() {   # both_positive KEY LINE_S LINE_A: both lines exist and KEY is above 0 in each (a ratio means something)
+    [ -n "$2" ] && [ -n "$3" ] && awk -v a="$(kv "$2" "$1")" -v b="$(kv "$3" "$1")" 'BEGIN { exit !(a + 0 > 0 && b + 0 > 0) }'
+}
+
 wrk_errors() {   # wrk_errors GET_LINE: non-2xx answers and socket errors of a wrk run
     awk -v s="$1" 'BEGIN { n = split(s, kv, " "); for (i = 1; i <= n; i++) if (kv[i] ~ /^err_/) { split(kv[i], p, "="); e += p[2] } print e + 0 }'
 }
@@ -114,7 +118,7 @@ summarize() {   # summarize STEPS_FILE: the markdown tables of a run
         echo "|---:|---:|---:|---:|---:|---|"
         for r in $rates; do
             s=$(originate_line switchboard "$r" "$f"); a=$(originate_line anchor "$r" "$f")
-            [ -n "$s" ] && [ -n "$a" ] && [ -z "$(kv "$s" skipped)$(kv "$a" skipped)" ] || continue
+            both_positive started "$s" "$a" || continue
             echo "| $r | $(ratio "$(kv "$s" achieved_ps)" "$(kv "$a" achieved_ps)") | $(ratio "$(kv "$s" start_p50_ms)" "$(kv "$a" start_p50_ms)") | $(ratio "$(kv "$s" start_p99_ms)" "$(kv "$a" start_p99_ms)") | $(ratio "$(kv "$s" cpu_ms_per_originate)" "$(kv "$a" cpu_ms_per_originate)") | $(kv "$s" 'fail%') / $(kv "$a" 'fail%') |"
         done
         echo
@@ -136,7 +140,7 @@ summarize() {   # summarize STEPS_FILE: the markdown tables of a run
             echo "| $p | $(kv "$r" offered_cps) × $(kv "$r" secs) | $(kv "$r" created) / $(kv "$r" ok) / $(kv "$r" failed) | $(kv "$line" stasis_start) / $(kv "$line" stasis_end) | $(kv "$line" missing_start) / $(kv "$line" missing_end) | $(kv "$line" start_delay_p50_ms) / $(kv "$line" start_delay_p99_ms) / $(kv "$line" start_delay_max_ms) | $(kv "$line" all_delay_p50_ms) / $(kv "$line" all_delay_p99_ms) / $(kv "$line" all_delay_max_ms) | $(kv "$line" "late_${LATE_MS}ms") / $(kv "$line" late_1s) | $(kv "$line" events) ($(kv "$line" events_per_call)) | $(kv "$r" resp_avg_ms) | $(kv "$line" 'pbx_cpu%') | $(kv "$line" cpu_ms_per_call) | $(kv "$line" 'client_cpu%') |"
         done
         s=$(pick switchboard events events "$f"); a=$(pick anchor events events "$f")
-        if [ -n "$s" ] && [ -n "$a" ]; then
+        if both_positive stasis_start "$s" "$a"; then
             echo
             echo "StasisStart delay S÷A: p50 $(ratio "$(kv "$s" start_delay_p50_ms)" "$(kv "$a" start_delay_p50_ms)"), p99 $(ratio "$(kv "$s" start_delay_p99_ms)" "$(kv "$a" start_delay_p99_ms)"); all events p99 $(ratio "$(kv "$s" all_delay_p99_ms)" "$(kv "$a" all_delay_p99_ms)"); CPU per call $(ratio "$(kv "$s" cpu_ms_per_call)" "$(kv "$a" cpu_ms_per_call)"); INVITE→200 $(ratio "$(kv "$(pick switchboard events sipp "$f")" resp_avg_ms)" "$(kv "$(pick anchor events sipp "$f")" resp_avg_ms)")"
         fi
@@ -309,13 +313,13 @@ part_originate() {   # part_originate PBX NAME
     else
         client_failed_to_connect "$pbx" originate "$name"
     fi
-    sleep 2   # a last row of per-second statistics
+    sleep 5   # sipp's uas keeps a call 4 s after the BYE (timewait), then a last row of statistics
     kill -TERM "$uas" 2>/dev/null || true
     set +e; wait "$uas"; set -e
     cp "$HOST_BENCH/logs/$name".* "$OUT/logs/" 2>/dev/null || true
     local o=$OUT/logs/$name
     echo "pbx=$pbx part=originate kind=uas $(python3 "$BENCH_HOME/lib/parse_step.py" "$o.uas.out" "$o.uas.csv" /dev/null 0 0 /dev/null "$o.uas.err" \
-        | tr ' ' '\n' | awk -F= '$1 ~ /^(ok|failed|created|uas_aborted)$/ { printf "%s%s=%s ", ($1 ~ /^uas_/ ? "" : "uas_"), $1, $2 }')" | tee -a "$OUT/steps.txt"
+        | tr ' ' '\n' | awk -F= '$1 ~ /^(ok|failed|uas_aborted)$/ { printf "%s%s=%s ", ($1 ~ /^uas_/ ? "" : "uas_"), $1, $2 }')" | tee -a "$OUT/steps.txt"
 }
 
 part_events() {   # part_events PBX NAME
@@ -337,7 +341,9 @@ explain_stop() {   # explain_stop PBX PART: a "stopped:" line when the part meas
             [ -n "$c" ] && [ "$(kv "$c" up)" != "$(kv "$c" channels)" ] \
                 && why="$(kv "$c" started) StasisStart, $(kv "$c" up) of $(kv "$c" channels) channels answered ($(printf '%s\n' "$c" | tr ' ' '\n' | { grep '^answer_http\|^answer_error' || true; } | tr '\n' ' ')sipp: ${r:-no failures})"
             c=$(pick "$pbx" rest list_before "$f")
-            [ -n "$c" ] && [ "$(kv "$c" status)" != 200 ] && why="GET /ari/channels answered $(kv "$c" status) $(kv "$c" answer)" ;;
+            [ -n "$c" ] && [ "$(kv "$c" status)" != 200 ] && why="GET /ari/channels answered $(kv "$c" status) $(kv "$c" answer)"
+            c=$(pick "$pbx" rest teardown "$f")
+            [ -n "$why" ] && [ -n "$c" ] && [ "$(kv "$c" list_status)" != 200 ] && why="$why; GET /ari/channels answers $(kv "$c" list_status)" ;;
         originate)
             c=$({ grep -E "^pbx=$pbx part=originate kind=originate " "$f" || true; } | head -1)
             [ -n "$c" ] && [ "$(kv "$c" started)" = 0 ] \
@@ -361,12 +367,12 @@ ratio_line() {   # ratio_line PART: Switchboard / anchor for the part just measu
         originate)
             for r in $ORIGINATE_RATES; do
                 s=$(originate_line switchboard "$r" "$f"); a=$(originate_line anchor "$r" "$f")
-                [ -n "$s" ] && [ -n "$a" ] && [ -z "$(kv "$s" skipped)$(kv "$a" skipped)" ] || continue
+                both_positive started "$s" "$a" || continue
                 out="$out rate$r:achieved=$(ratio "$(kv "$s" achieved_ps)" "$(kv "$a" achieved_ps)"),start_p50=$(ratio "$(kv "$s" start_p50_ms)" "$(kv "$a" start_p50_ms)"),start_p99=$(ratio "$(kv "$s" start_p99_ms)" "$(kv "$a" start_p99_ms)"),cpu_per_originate=$(ratio "$(kv "$s" cpu_ms_per_originate)" "$(kv "$a" cpu_ms_per_originate)"),fail%=$(kv "$s" 'fail%')vs$(kv "$a" 'fail%')"
             done ;;
         events)
             s=$(pick switchboard events events "$f"); a=$(pick anchor events events "$f")
-            [ -n "$s" ] && [ -n "$a" ] && out=" start_delay_p50=$(ratio "$(kv "$s" start_delay_p50_ms)" "$(kv "$a" start_delay_p50_ms)") start_delay_p99=$(ratio "$(kv "$s" start_delay_p99_ms)" "$(kv "$a" start_delay_p99_ms)") all_delay_p99=$(ratio "$(kv "$s" all_delay_p99_ms)" "$(kv "$a" all_delay_p99_ms)") cpu_per_call=$(ratio "$(kv "$s" cpu_ms_per_call)" "$(kv "$a" cpu_ms_per_call)") missing_start=$(kv "$s" missing_start)vs$(kv "$a" missing_start)" ;;
+            both_positive stasis_start "$s" "$a" && out=" start_delay_p50=$(ratio "$(kv "$s" start_delay_p50_ms)" "$(kv "$a" start_delay_p50_ms)") start_delay_p99=$(ratio "$(kv "$s" start_delay_p99_ms)" "$(kv "$a" start_delay_p99_ms)") all_delay_p99=$(ratio "$(kv "$s" all_delay_p99_ms)" "$(kv "$a" all_delay_p99_ms)") cpu_per_call=$(ratio "$(kv "$s" cpu_ms_per_call)" "$(kv "$a" cpu_ms_per_call)") missing_start=$(kv "$s" missing_start)vs$(kv "$a" missing_start)" ;;
     esac
     [ -z "$out" ] || echo "ratio part=$1 switchboard/anchor:$out" | tee -a "$OUT/steps.txt"
 }

@@ -63,7 +63,7 @@ class Ari:
     per event type in `ari.delays` (ms), so each part can report delivery latency.
     """
 
-    def __init__(self, host: str, user: str, app: str, max_connections: int = 64):
+    def __init__(self, host: str, user: str, app: str, max_connections: int = 16):
         self.host, self.app = host, app
         self.name, _, self.password = user.partition(":")
         self.max_connections = max_connections
@@ -75,7 +75,10 @@ class Ari:
     async def __aenter__(self):
         self.session = aiohttp.ClientSession(
             auth=aiohttp.BasicAuth(self.name, self.password),
-            connector=aiohttp.TCPConnector(limit=self.max_connections),
+            # a few kept-alive connections: Asterisk listens with a backlog of 10, so a burst
+            # of new connections loses SYNs (1 s retransmit); and the client closes an idle
+            # one (5 s) before the server does (Asterisk: 15 s), never reusing a closing one
+            connector=aiohttp.TCPConnector(limit=self.max_connections, keepalive_timeout=5),
             timeout=aiohttp.ClientTimeout(total=30),
         )
         try:

@@ -186,7 +186,7 @@ async def part_rest(a) -> int:
             rc = 1
         # hang every channel up, wait for their StasisEnd, check the list is empty
         t1 = time.monotonic()
-        sem = asyncio.Semaphore(32)
+        sem = asyncio.Semaphore(8)
 
         async def one(cid):
             async with sem:
@@ -271,7 +271,7 @@ class Originates:
 
 
 async def part_originate(a) -> int:
-    async with Ari(a.http, a.user, a.app, max_connections=128) as ari:
+    async with Ari(a.http, a.user, a.app) as ari:
         current = [None]
 
         def handler(received, event):
@@ -328,7 +328,7 @@ async def part_originate(a) -> int:
 
 # ---------------------------------------------------------------- events: delivery delay under a call load
 async def part_events(a) -> int:
-    async with Ari(a.http, a.user, a.app, max_connections=128) as ari:
+    async with Ari(a.http, a.user, a.app) as ari:
         calls = StasisCalls(ari, hold=a.hold)
         first = []
 
