@@ -5,7 +5,7 @@
 #   bench/ari-load.sh [--quick] [--parts "rest originate events"] [--pbx "anchor switchboard"]
 #                     [--channels N] [--setup-cps R] [--conc "1 4 16"] [--get-secs S]
 #                     [--originate-rates "25 50 100 200 400"] [--originate-secs S]
-#                     [--event-cps R] [--event-secs S] [--sb-app NAME] [--no-build]
+#                     [--event-cps R] [--event-secs S] [--connections N] [--sb-app NAME] [--no-build]
 #   bench/ari-load.sh --summary target/bench/ari-load-<time>   (the tables of an earlier run)
 #
 # Parts (each on a fresh PBX, both PBXes one after the other, the order alternating):
@@ -163,6 +163,7 @@ ORIGINATE_HOLD=0.5
 EVENT_CPS=200
 EVENT_SECS=20
 EVENT_HOLD=1
+CONNECTIONS=64
 BUILD=""
 while [ $# -gt 0 ]; do
     case $1 in
@@ -179,6 +180,7 @@ while [ $# -gt 0 ]; do
         --originate-secs) ORIGINATE_SECS=$2; shift ;;
         --event-cps) EVENT_CPS=$2; shift ;;
         --event-secs) EVENT_SECS=$2; shift ;;
+        --connections) CONNECTIONS=$2; shift ;;
         --no-build) BUILD=--no-build ;;
         --summary) summarize "$2/steps.txt"; exit 0 ;;
         -h|--help) sed -n '2,32p' "$0"; exit 0 ;;
@@ -193,6 +195,7 @@ int_within "$GET_SECS" 1 60 || die "--get-secs must be within 1..60"
 int_within "$ORIGINATE_SECS" 2 60 || die "--originate-secs must be within 2..60"
 int_within "$EVENT_CPS" 1 1000 || die "--event-cps must be within 1..1000"
 int_within "$EVENT_SECS" 3 60 || die "--event-secs must be within 3..60"
+int_within "$CONNECTIONS" 1 256 || die "--connections must be within 1..256"
 for c in $CONC; do int_within "$c" 1 256 || die "--conc: connection counts within 1..256"; done
 for r in $ORIGINATE_RATES; do int_within "$r" 1 1000 || die "--originate-rates: whole rates within 1..1000"; done
 for p in $PARTS; do case $p in rest|originate|events) ;; *) die "unknown part $p" ;; esac; done
@@ -308,7 +311,7 @@ part_originate() {   # part_originate PBX NAME
     OUR_SIPP="$OUR_SIPP $uas"
     sleep 0.5
     if client_start originate "$name" --endpoint "PJSIP/$CALLEE" --rates "$ORIGINATE_RATES" --secs "$ORIGINATE_SECS" \
-        --hold "$ORIGINATE_HOLD" --answer-timeout 10; then
+        --hold "$ORIGINATE_HOLD" --answer-timeout 10 --connections "$CONNECTIONS"; then
         client_finish "$pbx" originate "$name"
     else
         client_failed_to_connect "$pbx" originate "$name"
@@ -324,7 +327,7 @@ part_originate() {   # part_originate PBX NAME
 
 part_events() {   # part_events PBX NAME
     local pbx=$1 name=$2 calls=$(( EVENT_CPS * EVENT_SECS ))
-    client_start events "$name" --calls "$calls" --rate "$EVENT_CPS" --hold "$EVENT_HOLD" --late-ms "$LATE_MS" \
+    client_start events "$name" --calls "$calls" --rate "$EVENT_CPS" --hold "$EVENT_HOLD" --late-ms "$LATE_MS" --connections "$CONNECTIONS" \
         || { client_failed_to_connect "$pbx" events "$name"; return 0; }
     sipp_calls "$name" "$EVENT_CPS" "$calls" $(( EVENT_CPS * (EVENT_HOLD + 4) + 50 )) 30000 $(( EVENT_SECS + 60 ))
     client_finish "$pbx" events "$name"

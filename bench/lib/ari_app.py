@@ -75,9 +75,9 @@ class Ari:
     async def __aenter__(self):
         self.session = aiohttp.ClientSession(
             auth=aiohttp.BasicAuth(self.name, self.password),
-            # a few kept-alive connections: Asterisk listens with a backlog of 10, so a burst
-            # of new connections loses SYNs (1 s retransmit); and the client closes an idle
-            # one (5 s) before the server does (Asterisk: 15 s), never reusing a closing one
+            # kept-alive connections, at most max_connections (requests beyond wait in the
+            # client, and that wait counts in their time); the client closes an idle one after
+            # 5 s, before the server does (Asterisk: 15 s), so it never reuses a closing one
             connector=aiohttp.TCPConnector(limit=self.max_connections, keepalive_timeout=5),
             timeout=aiohttp.ClientTimeout(total=30),
         )
