@@ -69,17 +69,17 @@ summarize() {   # summarize STEPS_FILE: the markdown tables of a run
     if grep -q '^pbx=[a-z]* part=rest ' "$f"; then
         echo "### GET /ari/channels with the channels up (wrk, keep-alive)"
         echo
-        echo "| PBX | channels up / listed | connections | requests | req/s | p50 ms | p99 ms | max ms | KB per response | errors | PBX CPU % | PBX CPU µs per request |"
-        echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|"
+        echo "| PBX | channels up / listed | connections | requests | req/s | p50 ms | p99 ms | max ms | KB per response | errors | PBX CPU % | PBX CPU µs per request | wrk CPU % | other CPU % |"
+        echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|"
         concs=$({ grep -E '^pbx=[a-z]+ part=rest kind=get ' "$f" || true; } | sed 's/.* conc=\([0-9]*\) .*/\1/' | sort -nu)
         for p in switchboard anchor; do
             s=$(pick "$p" rest setup "$f"); [ -n "$s" ] || continue
             a=$(pick "$p" rest list_before "$f")
             for c in $concs; do
                 line=$(get_line "$p" "$c" "$f"); [ -n "$line" ] || continue
-                echo "| $p | $(kv "$s" up) / $(kv "$a" count) | $c | $(kv "$line" requests) | $(kv "$line" rps) | $(kv "$line" p50_ms) | $(kv "$line" p99_ms) | $(kv "$line" max_ms) | $(awk -v b="$(kv "$line" bytes_per_resp)" 'BEGIN { printf "%.0f", b / 1024 }') | $(wrk_errors "$line") | $(kv "$line" 'pbx_cpu%') | $(kv "$line" cpu_us_per_req) |"
+                echo "| $p | $(kv "$s" up) / $(kv "$a" count) | $c | $(kv "$line" requests) | $(kv "$line" rps) | $(kv "$line" p50_ms) | $(kv "$line" p99_ms) | $(kv "$line" max_ms) | $(awk -v b="$(kv "$line" bytes_per_resp)" 'BEGIN { printf "%.0f", b / 1024 }') | $(wrk_errors "$line") | $(kv "$line" 'pbx_cpu%') | $(kv "$line" cpu_us_per_req) | $(kv "$line" 'wrk_cpu%') | $(kv "$line" 'other_cpu%') |"
             done
-            [ -n "$(get_line "$p" 1 "$f")$(get_line "$p" 4 "$f")" ] || echo "| $p | $(kv "$s" up) of $(kv "$s" channels) up$( [ -n "$a" ] && echo ", list: $(kv "$a" status) $(kv "$a" answer)") | - | - | - | - | - | - | - | - | - | - |"
+            [ -n "$(get_line "$p" 1 "$f")$(get_line "$p" 4 "$f")" ] || echo "| $p | $(kv "$s" up) of $(kv "$s" channels) up$( [ -n "$a" ] && echo ", list: $(kv "$a" status) $(kv "$a" answer)") | - | - | - | - | - | - | - | - | - | - | - | - |"
         done
         echo
         echo "| PBX | set-up: started / up of N, answer p50 / p99 ms | teardown: deleted, not ended, left listed, DELETE p50 / p99 ms | sipp ok / failed |"
@@ -132,12 +132,12 @@ summarize() {   # summarize STEPS_FILE: the markdown tables of a run
     if grep -q '^pbx=[a-z]* part=events ' "$f"; then
         echo "### WebSocket event delivery under a call load"
         echo
-        echo "| PBX | calls/s × s | sipp created / ok / failed | StasisStart / StasisEnd | missing start / end | StasisStart delay p50 / p99 / max ms | all events p50 / p99 / max ms | late > ${LATE_MS} ms / > 1 s | events (per call) | INVITE→200 avg ms (app answers) | PBX CPU % | CPU ms per call | client CPU % |"
-        echo "|---|---|---|---|---|---|---|---|---|---:|---:|---:|---:|"
+        echo "| PBX | calls/s × s | sipp created / ok / failed | StasisStart / StasisEnd | missing start / end | StasisStart delay p50 / p99 / max ms | all events p50 / p99 / max ms | late > ${LATE_MS} ms / > 1 s | events (per call) | INVITE→200 avg ms (app answers) | PBX CPU % | CPU ms per call | client CPU % | other CPU % |"
+        echo "|---|---|---|---|---|---|---|---|---|---:|---:|---:|---:|---:|"
         for p in switchboard anchor; do
             line=$(pick "$p" events events "$f"); [ -n "$line" ] || continue
             r=$(pick "$p" events sipp "$f")
-            echo "| $p | $(kv "$r" offered_cps) × $(kv "$r" secs) | $(kv "$r" created) / $(kv "$r" ok) / $(kv "$r" failed) | $(kv "$line" stasis_start) / $(kv "$line" stasis_end) | $(kv "$line" missing_start) / $(kv "$line" missing_end) | $(kv "$line" start_delay_p50_ms) / $(kv "$line" start_delay_p99_ms) / $(kv "$line" start_delay_max_ms) | $(kv "$line" all_delay_p50_ms) / $(kv "$line" all_delay_p99_ms) / $(kv "$line" all_delay_max_ms) | $(kv "$line" "late_${LATE_MS}ms") / $(kv "$line" late_1s) | $(kv "$line" events) ($(kv "$line" events_per_call)) | $(kv "$r" resp_avg_ms) | $(kv "$line" 'pbx_cpu%') | $(kv "$line" cpu_ms_per_call) | $(kv "$line" 'client_cpu%') |"
+            echo "| $p | $(kv "$r" offered_cps) × $(kv "$r" secs) | $(kv "$r" created) / $(kv "$r" ok) / $(kv "$r" failed) | $(kv "$line" stasis_start) / $(kv "$line" stasis_end) | $(kv "$line" missing_start) / $(kv "$line" missing_end) | $(kv "$line" start_delay_p50_ms) / $(kv "$line" start_delay_p99_ms) / $(kv "$line" start_delay_max_ms) | $(kv "$line" all_delay_p50_ms) / $(kv "$line" all_delay_p99_ms) / $(kv "$line" all_delay_max_ms) | $(kv "$line" "late_${LATE_MS}ms") / $(kv "$line" late_1s) | $(kv "$line" events) ($(kv "$line" events_per_call)) | $(kv "$r" resp_avg_ms) | $(kv "$line" 'pbx_cpu%') | $(kv "$line" cpu_ms_per_call) | $(kv "$line" 'client_cpu%') | $(kv "$line" 'other_cpu%') |"
         done
         s=$(pick switchboard events events "$f"); a=$(pick anchor events events "$f")
         if both_positive stasis_start "$s" "$a"; then
@@ -146,7 +146,7 @@ summarize() {   # summarize STEPS_FILE: the markdown tables of a run
         fi
         echo
     fi
-    grep -E '^pbx=[a-z]+ part=[a-z]+ (skipped|stopped):' "$f" | sed 's/^/- /' || true
+    grep -E '^pbx=[a-z]+ part=[a-z]+ (skipped|stopped|repeated):' "$f" | sed 's/^/- /' || true
 }
 
 # ---------------------------------------------------------------- arguments
@@ -164,10 +164,11 @@ EVENT_CPS=200
 EVENT_SECS=20
 EVENT_HOLD=1
 CONNECTIONS=64
+RETRY=1
 BUILD=""
 while [ $# -gt 0 ]; do
     case $1 in
-        --quick) CHANNELS=100; GET_SECS=2; ORIGINATE_RATES="20 50"; ORIGINATE_SECS=5; EVENT_SECS=5
+        --quick) CHANNELS=100; GET_SECS=2; ORIGINATE_RATES="20 50"; ORIGINATE_SECS=5; EVENT_SECS=5; RETRY=0
                  export BENCH_QUIET_WAIT=${BENCH_QUIET_WAIT:-5} ;;
         --parts) PARTS=$2; shift ;;
         --pbx) PBXES=$2; shift ;;
@@ -225,10 +226,10 @@ ari_target() {   # ari_target PBX: ARI_HTTP, ARI_APP, PBX_PID, and TARGET/CALLER
 }
 
 client_start() {   # client_start PART NAME ARGS...: ari_load.py in the background (CLIENT); 1 if its socket does not connect within 10 s
+    # (the part's sipp PID goes into LOAD_PIDFILE, before or after: the client measures its CPU)
     local part=$1 name=$2 i; shift 2
     CLIENT_STATUS=$OUT/logs/$name.status
-    LOAD_PIDFILE=$OUT/logs/$name.sipp.pid
-    rm -f "$CLIENT_STATUS" "$LOAD_PIDFILE"
+    rm -f "$CLIENT_STATUS"
     "$PY" "$BENCH_HOME/lib/ari_load.py" "$part" --http "$ARI_HTTP" --user "$ARI_USER" --app "$ARI_APP" \
         --pbx-pid "$PBX_PID" --status "$CLIENT_STATUS" --load-pid-file "$LOAD_PIDFILE" "$@" \
         >"$OUT/logs/$name.client.out" 2>"$OUT/logs/$name.client.err" &
@@ -286,6 +287,7 @@ part_rest() {   # part_rest PBX NAME
     local pbx=$1 name=$2 setup=$(( CHANNELS / SETUP_CPS + 30 )) n_conc
     n_conc=$(echo "$CONC" | wc -w)
     local hold_s=$(( setup + n_conc * (GET_SECS + 10) + 60 ))
+    LOAD_PIDFILE=$OUT/logs/$name.sipp.pid
     client_start rest "$name" --channels "$CHANNELS" --setup-timeout "$setup" --conc "$CONC" --secs "$GET_SECS" \
         || { client_failed_to_connect "$pbx" rest "$name"; return 0; }
     # the calls wait for the app's BYE: -recv_timeout covers the set-up and every wrk run
@@ -309,6 +311,8 @@ part_originate() {   # part_originate PBX NAME
         >"$OUT/logs/$name.uas.out" 2>&1 &
     uas=$!
     OUR_SIPP="$OUR_SIPP $uas"
+    LOAD_PIDFILE=$OUT/logs/$name.sipp.pid
+    echo "$uas" > "$LOAD_PIDFILE"
     sleep 0.5
     if client_start originate "$name" --endpoint "PJSIP/$CALLEE" --rates "$ORIGINATE_RATES" --secs "$ORIGINATE_SECS" \
         --hold "$ORIGINATE_HOLD" --answer-timeout 10 --connections "$CONNECTIONS"; then
@@ -327,11 +331,17 @@ part_originate() {   # part_originate PBX NAME
 
 part_events() {   # part_events PBX NAME
     local pbx=$1 name=$2 calls=$(( EVENT_CPS * EVENT_SECS ))
+    LOAD_PIDFILE=$OUT/logs/$name.sipp.pid
     client_start events "$name" --calls "$calls" --rate "$EVENT_CPS" --hold "$EVENT_HOLD" --late-ms "$LATE_MS" --connections "$CONNECTIONS" \
         || { client_failed_to_connect "$pbx" events "$name"; return 0; }
     sipp_calls "$name" "$EVENT_CPS" "$calls" $(( EVENT_CPS * (EVENT_HOLD + 4) + 50 )) 30000 $(( EVENT_SECS + 60 ))
     client_finish "$pbx" events "$name"
     sipp_finish "$pbx" events "$name" "$EVENT_CPS" "$EVENT_SECS" 15
+}
+
+part_disturbed() {   # part_disturbed NAME: the rest of the machine used more than 40 % of a core in one of the part's windows
+    awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^other_cpu%=/) { split($i, p, "="); if (p[2] > 40) bad = 1 } } END { exit !bad }' \
+        "$OUT/logs/$1.client.out" 2>/dev/null
 }
 
 explain_stop() {   # explain_stop PBX PART: a "stopped:" line when the part measured nothing, saying where it stopped
@@ -407,16 +417,23 @@ for part in $PARTS; do
             echo "pbx=$pbx part=$part skipped: ${WHY[$pbx]}" | tee -a "$OUT/steps.txt"
             continue
         fi
-        restart_pbx "$pbx" || { echo "pbx=$pbx part=$part skipped: did not restart" | tee -a "$OUT/steps.txt"; continue; }
-        ari_target "$pbx"
-        wait_quiet "${BENCH_QUIET_WAIT:-15}"
-        wait_ports_free
-        OUR_SIPP=""
-        log "$pbx: $part"
-        "part_$part" "$pbx" "p$k-$pbx-$part"
-        explain_stop "$pbx" "$part"
-        OUR_SIPP=""
-        after_step "$pbx"
+        for attempt in 1 2; do
+            restart_pbx "$pbx" || { echo "pbx=$pbx part=$part skipped: did not restart" | tee -a "$OUT/steps.txt"; break; }
+            ari_target "$pbx"
+            wait_quiet "${BENCH_QUIET_WAIT:-15}"
+            wait_ports_free
+            OUR_SIPP=""
+            log "$pbx: $part (attempt $attempt)"
+            name="p$k.$attempt-$pbx-$part"
+            "part_$part" "$pbx" "$name"
+            explain_stop "$pbx" "$part"
+            OUR_SIPP=""
+            after_step "$pbx"
+            # once more when someone else's CPU use disturbed it, if the machine has become quiet
+            [ "$RETRY" = 1 ] && [ "$attempt" = 1 ] && part_disturbed "$name" || break
+            machine_quiet 5 || { log "other_cpu above 40 % and the machine is still busy ($QUIET_LAST % of a core): not repeating"; break; }
+            echo "pbx=$pbx part=$part repeated: other_cpu% above 40 in attempt 1 (its lines above; the last ones count)" | tee -a "$OUT/steps.txt"
+        done
     done
     ratio_line "$part"
 done

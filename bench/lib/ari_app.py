@@ -9,6 +9,7 @@ the machine over a window.
 import asyncio
 import json
 import os
+import resource
 import time
 from collections import defaultdict
 from dataclasses import dataclass
@@ -168,28 +169,38 @@ def _busy() -> int:
     return v[0] + v[1] + v[2] + v[5] + v[6] + v[7]  # user nice system irq softirq steal
 
 
-class CpuWindow:
-    """CPU used between its creation and `stop()`: the PBX's, this client's, the rest's (% of one core)."""
+def _children_s() -> float:
+    """CPU seconds of this process's ended children (wrk)."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
 
-    def __init__(self, pbx_pid):
-        self.pbx_pid = pbx_pid
+
+class CpuWindow:
+    """CPU used between its creation and `stop()`, in % of one core: the PBX's, this client's,
+    the load generators' (`gen_pid`: sipp, and this client's ended children: wrk), and the
+    rest of the machine's (`other_cpu%`: someone else's work, or the kernel's)."""
+
+    def __init__(self, pbx_pid, gen_pid=None):
+        self.pbx_pid, self.gen_pid = pbx_pid, gen_pid
         self.start = self._sample()
 
     def _sample(self):
-        return time.monotonic(), _ticks(self.pbx_pid) if self.pbx_pid else 0, _ticks(os.getpid()), _busy()
+        gen = (_ticks(self.gen_pid) if self.gen_pid else 0) / CLK_TCK + _children_s()
+        return time.monotonic(), _ticks(self.pbx_pid) if self.pbx_pid else 0, _ticks(os.getpid()), gen, _busy()
 
     def stop(self) -> dict:
-        """`secs`, `pbx_cpu_s` (seconds of CPU) and the three percentages."""
-        t1, p1, c1, b1 = self._sample()
-        t0, p0, c0, b0 = self.start
+        """`secs`, `pbx_cpu_s` (seconds of CPU) and the four percentages."""
+        t1, p1, c1, g1, b1 = self._sample()
+        t0, p0, c0, g0, b0 = self.start
         secs = max(t1 - t0, 1e-6)
-        pbx, client, busy = (p1 - p0) / CLK_TCK, (c1 - c0) / CLK_TCK, (b1 - b0) / CLK_TCK
+        pbx, client, gen, busy = (p1 - p0) / CLK_TCK, (c1 - c0) / CLK_TCK, g1 - g0, (b1 - b0) / CLK_TCK
         return {
             "secs": secs,
             "pbx_cpu_s": pbx,
             "pbx_cpu%": 100 * pbx / secs,
             "client_cpu%": 100 * client / secs,
-            "other_cpu%": 100 * max(busy - pbx - client, 0) / secs,
+            "gen_cpu%": 100 * gen / secs,
+            "other_cpu%": 100 * max(busy - pbx - client - gen, 0) / secs,
         }
 
 

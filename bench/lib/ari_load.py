@@ -103,13 +103,19 @@ async def wait_until(done, deadline: float, also_stop=None, step: float = 0.1) -
     return done()
 
 
-def load_ended(a) -> bool:
-    """Whether the sipp load (its PID in --load-pid-file, written once it started) has ended."""
+def load_pid(a) -> int:
+    """The sipp's PID from --load-pid-file (written once it started), or 0."""
     try:
         with open(a.load_pid_file) as f:
-            return not pid_alive(int(f.read().strip() or 0))
+            return int(f.read().strip() or 0)
     except (TypeError, OSError, ValueError):
-        return False  # no file (yet): still starting
+        return 0
+
+
+def load_ended(a) -> bool:
+    """Whether the sipp load has ended (False while it has not started yet)."""
+    pid = load_pid(a)
+    return bool(pid) and not pid_alive(pid)
 
 
 def write_status(path, text: str) -> None:
@@ -171,11 +177,12 @@ async def part_rest(a) -> int:
             held = set(calls.up)
             emit("list_before", await listing(ari, held))
             for c in a.conc:
-                cpu = CpuWindow(a.pbx_pid)
+                cpu = CpuWindow(a.pbx_pid, load_pid(a))
                 report = await run_wrk(a, c)
                 w = cpu.stop()
                 reqs = int(report.get("requests", 0) or 0)
-                emit("get", {"conc": c, **report, "pbx_cpu%": w["pbx_cpu%"], "other_cpu%": w["other_cpu%"],
+                emit("get", {"conc": c, **report, "pbx_cpu%": w["pbx_cpu%"], "wrk_cpu%": w["gen_cpu%"],
+                             "other_cpu%": w["other_cpu%"],
                              "cpu_us_per_req": (1e6 * w["pbx_cpu_s"] / reqs) if reqs else "na"})
             emit("list_after", await listing(ari, held))
             dropped = len(held - calls.up)
@@ -287,7 +294,7 @@ async def part_originate(a) -> int:
             total = max(1, int(rate * a.secs))
             say(f"originate {total} channels at {rate}/s to {a.endpoint}")
             t0 = time.monotonic()
-            cpu = CpuWindow(a.pbx_pid)
+            cpu = CpuWindow(a.pbx_pid, load_pid(a))
             for n in range(total):
                 delay = t0 + n / rate - time.monotonic()
                 if delay > 0:
@@ -312,7 +319,8 @@ async def part_originate(a) -> int:
                 "not_ended": len(set(o.start_ms) - o.ended), "hangup_fail": sum(o.hangup_fail.values()),
                 "channelId_ignored": o.ids_ignored,
                 "pbx_cpu%": w["pbx_cpu%"], "cpu_ms_per_originate": 1000 * w["pbx_cpu_s"] / total,
-                "client_cpu%": w["client_cpu%"], "other_cpu%": w["other_cpu%"], **reasons(o.failed, "fail_"),
+                "client_cpu%": w["client_cpu%"], "sipp_cpu%": w["gen_cpu%"], "other_cpu%": w["other_cpu%"],
+                **reasons(o.failed, "fail_"),
             })
             current[0] = None
             if failed > 0.05 * total or achieved < 0.8 * rate:
@@ -347,7 +355,7 @@ async def part_events(a) -> int:
         while time.monotonic() < deadline:
             now = time.monotonic()
             if first and cpu is None and now >= first[0] + min(2, load_s / 4):
-                cpu = CpuWindow(a.pbx_pid)
+                cpu = CpuWindow(a.pbx_pid, load_pid(a))
             if cpu is not None and w is None and now >= first[0] + max(load_s - 1, load_s * 3 / 4):
                 w = cpu.stop()
             if len(calls.ended) >= a.calls and not calls.tasks:
@@ -358,7 +366,7 @@ async def part_events(a) -> int:
             await asyncio.sleep(0.05)
         if cpu is not None and w is None:
             w = cpu.stop()
-        w = w or {"pbx_cpu%": 0.0, "pbx_cpu_s": 0.0, "client_cpu%": 0.0, "other_cpu%": 0.0, "secs": 1.0}
+        w = w or {"pbx_cpu%": 0.0, "pbx_cpu_s": 0.0, "client_cpu%": 0.0, "gen_cpu%": 0.0, "other_cpu%": 0.0, "secs": 1.0}
         starts = ari.delays.get("StasisStart", [])
         everything = [d for v in ari.delays.values() for d in v]
         late = a.late_ms
@@ -376,7 +384,7 @@ async def part_events(a) -> int:
             "events_per_call": f"{len(everything) / len(calls.started):.1f}" if calls.started else "na",
             **latency_fields("answer", calls.answer_ms), **latency_fields("delete", calls.hangup_ms),
             "pbx_cpu%": w["pbx_cpu%"], "cpu_ms_per_call": 1000 * w["pbx_cpu_s"] / window_calls if window_calls else "na",
-            "client_cpu%": w["client_cpu%"], "other_cpu%": w["other_cpu%"],
+            "client_cpu%": w["client_cpu%"], "sipp_cpu%": w["gen_cpu%"], "other_cpu%": w["other_cpu%"],
             **reasons(calls.answer_fail, "answer_"), **reasons(calls.hangup_fail, "delete_"),
         })
         per_type = {k: percentile(v, 99) for k, v in sorted(ari.delays.items())}
@@ -392,7 +400,7 @@ def main() -> int:
     ap.add_argument("--user", default="asterisk:asterisk")
     ap.add_argument("--app", required=True)
     ap.add_argument("--pbx-pid", type=int, default=0)
-    ap.add_argument("--load-pid-file", help="where sipp's PID will be: stop waiting for calls once it has ended")
+    ap.add_argument("--load-pid-file", help="where sipp's PID will be: its CPU is measured; rest, events: stop waiting for calls once it has ended")
     ap.add_argument("--status", help="file that gets 'connected' once the events socket is up")
     ap.add_argument("--connections", type=int, default=64, help="originate, events: most REST requests in flight")
     # rest
