@@ -61,7 +61,7 @@ originate_sustained() {   # originate_sustained LINE: under 0.1 % failed, >= 95 
 }
 
 summarize() {   # summarize STEPS_FILE: the markdown tables of a run
-    local f=$1 p c s a r line rates concs best
+    local f=$1 p c s a r line rates concs best rows
     echo "## ari-load summary"
     echo
     grep '^#' "$f" | sed 's/^# */- /'
@@ -90,13 +90,15 @@ summarize() {   # summarize STEPS_FILE: the markdown tables of a run
             echo "| $p | $(kv "$s" started) / $(kv "$s" up) of $(kv "$s" channels), $(kv "$s" answer_p50_ms) / $(kv "$s" answer_p99_ms) | $(kv "$line" deleted), $(kv "$line" not_ended), $(kv "$line" left_listed), $(kv "$line" delete_p50_ms) / $(kv "$line" delete_p99_ms) | $(kv "$r" ok) / $(kv "$r" failed) |"
         done
         echo
-        echo "| connections | p50 S÷A | p99 S÷A | req/s S÷A | CPU per request S÷A |"
-        echo "|---:|---:|---:|---:|---:|"
+        rows=""
         for c in $concs; do
             s=$(get_line switchboard "$c" "$f"); a=$(get_line anchor "$c" "$f")
             [ -n "$s" ] && [ -n "$a" ] || continue
+            [ -n "$rows" ] || { echo "| connections | p50 S÷A | p99 S÷A | req/s S÷A | CPU per request S÷A |"; echo "|---:|---:|---:|---:|---:|"; }
+            rows=1
             echo "| $c | $(ratio "$(kv "$s" p50_ms)" "$(kv "$a" p50_ms)") | $(ratio "$(kv "$s" p99_ms)" "$(kv "$a" p99_ms)") | $(ratio "$(kv "$s" rps)" "$(kv "$a" rps)") | $(ratio "$(kv "$s" cpu_us_per_req)" "$(kv "$a" cpu_us_per_req)") |"
         done
+        [ -n "$rows" ] || echo "(no ratios: GET /ari/channels was not measured on both PBXes)"
         echo
     fi
     if grep -q '^pbx=[a-z]* part=originate ' "$f"; then
@@ -114,13 +116,15 @@ summarize() {   # summarize STEPS_FILE: the markdown tables of a run
             done
         done
         echo
-        echo "| offered /s | achieved S÷A | StasisStart p50 S÷A | p99 S÷A | CPU per originate S÷A | failed % S / A |"
-        echo "|---:|---:|---:|---:|---:|---|"
+        rows=""
         for r in $rates; do
             s=$(originate_line switchboard "$r" "$f"); a=$(originate_line anchor "$r" "$f")
             both_positive started "$s" "$a" || continue
+            [ -n "$rows" ] || { echo "| offered /s | achieved S÷A | StasisStart p50 S÷A | p99 S÷A | CPU per originate S÷A | failed % S / A |"; echo "|---:|---:|---:|---:|---:|---|"; }
+            rows=1
             echo "| $r | $(ratio "$(kv "$s" achieved_ps)" "$(kv "$a" achieved_ps)") | $(ratio "$(kv "$s" start_p50_ms)" "$(kv "$a" start_p50_ms)") | $(ratio "$(kv "$s" start_p99_ms)" "$(kv "$a" start_p99_ms)") | $(ratio "$(kv "$s" cpu_ms_per_originate)" "$(kv "$a" cpu_ms_per_originate)") | $(kv "$s" 'fail%') / $(kv "$a" 'fail%') |"
         done
+        [ -n "$rows" ] || echo "(no ratios: no rate reached StasisStart on both PBXes)"
         echo
         for p in switchboard anchor; do
             best=""
