@@ -6,7 +6,7 @@
 //! call state.
 
 use super::call::{contact, CallInput, CallRegistration};
-use super::dial::{Dial, Login};
+use super::dial::{Answered, Dial, Login};
 use super::dispatch::answer;
 use super::record::Record;
 use super::route::Attempt;
@@ -110,16 +110,6 @@ pub(super) fn targets_of(contacts: &[Binding]) -> Vec<Target> {
     contacts.iter().map(Target::from).collect()
 }
 
-/// A dial's answer, taken.
-pub(super) struct Answered {
-    /// Our dialog with the callee.
-    pub dialog: Dialog,
-    /// Where the callee answered from.
-    pub peer: Peer,
-    /// The callee's SDP answer, if it sent a readable one.
-    pub sdp: Option<SessionDescription>,
-}
-
 /// The state every two-leg call shares.
 pub(super) struct B2bua {
     pub shared: Arc<Shared>,
@@ -180,15 +170,8 @@ impl B2bua {
         sdp.rewrite(ip, self.relay.local(side).port(), self.versions[index])
     }
 
-    fn track(&self, slot: Slot, mut events: mpsc::Receiver<ClientEvent>) {
-        let sink = self.reports_tx.clone();
-        tokio::spawn(async move {
-            while let Some(event) = events.recv().await {
-                if sink.send((slot, event)).await.is_err() {
-                    return;
-                }
-            }
-        });
+    fn track(&self, slot: Slot, events: mpsc::Receiver<ClientEvent>) {
+        super::dial::forward_reports(slot, events, self.reports_tx.clone());
     }
 
     /// Dials the callee on `side` at each of `targets`, offering `offer` through the relay,
@@ -296,30 +279,11 @@ impl B2bua {
     /// forks and points the relay at the answer's media. On a 2xx that cannot form a dialog
     /// every fork is hung up or cancelled and `None` is answered.
     pub(super) async fn accept(&mut self, side: Side, winner: usize, response: &Response) -> Option<Answered> {
-        let dial = self.dials[side_index(side)].as_mut()?;
-        let fork = dial.fork(winner);
-        let peer = fork.peer;
-        let contact = contact(&self.shared, &peer, &dial.our_user);
-        let dialog = match Dialog::as_uac(&fork.request, response, &contact) {
-            Ok(dialog) => dialog,
-            Err(e) => {
-                tracing::warn!(error = %e, "a 2xx that cannot form a dialog");
-                dial.refuse_late_answer(&self.shared, winner, response).await;
-                dial.cancel(&self.shared, Some(winner)).await;
-                return None;
-            }
-        };
-        let ack = dialog.ack(1).ok();
-        if let Some(ack) = ack.clone() {
-            let _ = self.shared.endpoint.send_ack(ack, peer).await;
-        }
-        dial.won(winner, ack);
-        dial.cancel(&self.shared, Some(winner)).await;
-        let sdp = SessionDescription::parse(&String::from_utf8_lossy(response.body())).ok();
-        if let Some(target) = sdp.as_ref().and_then(SessionDescription::audio_target) {
+        let answered = self.dials[side_index(side)].as_mut()?.accept(&self.shared, winner, response).await?;
+        if let Some(target) = answered.sdp.as_ref().and_then(SessionDescription::audio_target) {
             self.relay.set_remote(side, target);
         }
-        Some(Answered { dialog, peer, sdp })
+        Some(answered)
     }
 
     /// CANCELs the forks of every dial still ringing.

@@ -60,6 +60,32 @@ pub(super) enum Progress {
     Failed(u16),
 }
 
+/// Forwards a client transaction's reports to `sink`, each tagged with `slot`, until
+/// either side closes: one queue for all of a call's transactions.
+pub(super) fn forward_reports<S: Copy + Send + 'static>(
+    slot: S,
+    mut events: tokio::sync::mpsc::Receiver<ClientEvent>,
+    sink: tokio::sync::mpsc::Sender<(S, ClientEvent)>,
+) {
+    tokio::spawn(async move {
+        while let Some(event) = events.recv().await {
+            if sink.send((slot, event)).await.is_err() {
+                return;
+            }
+        }
+    });
+}
+
+/// A dial's answer, taken.
+pub(super) struct Answered {
+    /// Our dialog with the callee.
+    pub dialog: Dialog,
+    /// Where the callee answered from.
+    pub peer: Peer,
+    /// The callee's SDP answer, if it sent a readable one.
+    pub sdp: Option<SessionDescription>,
+}
+
 /// The forks of one dial and how they stand.
 pub(super) struct Dial {
     forks: Vec<Fork>,
@@ -216,6 +242,32 @@ impl Dial {
             return Progress::Failed(best_failure(&statuses));
         }
         progress
+    }
+
+    /// Takes fork `winner`'s 2xx: forms the dialog, ACKs it and cancels the other forks. On
+    /// a 2xx that cannot form a dialog every fork is hung up or cancelled and `None` is
+    /// answered.
+    pub(super) async fn accept(&mut self, shared: &Shared, winner: usize, response: &Response) -> Option<Answered> {
+        let fork = self.fork(winner);
+        let peer = fork.peer;
+        let contact = super::call::contact(shared, &peer, &self.our_user);
+        let dialog = match Dialog::as_uac(&fork.request, response, &contact) {
+            Ok(dialog) => dialog,
+            Err(e) => {
+                tracing::warn!(error = %e, "a 2xx that cannot form a dialog");
+                self.refuse_late_answer(shared, winner, response).await;
+                self.cancel(shared, Some(winner)).await;
+                return None;
+            }
+        };
+        let ack = dialog.ack(1).ok();
+        if let Some(ack) = ack.clone() {
+            let _ = shared.endpoint.send_ack(ack, peer).await;
+        }
+        self.won(winner, ack);
+        self.cancel(shared, Some(winner)).await;
+        let sdp = SessionDescription::parse(&String::from_utf8_lossy(response.body())).ok();
+        Some(Answered { dialog, peer, sdp })
     }
 
     /// Records that fork `index` won and the ACK its 2xx got.

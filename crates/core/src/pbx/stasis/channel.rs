@@ -9,7 +9,7 @@
 
 use super::super::b2bua::Target as SipTarget;
 use super::super::call::{contact, CallInput, CallRegistration};
-use super::super::dial::{failure_of, Dial, Progress};
+use super::super::dial::{failure_of, Answered, Dial, Progress};
 use super::super::dispatch::{answer, ALLOW};
 use super::super::record::Record;
 use super::super::Shared;
@@ -603,15 +603,8 @@ impl ChannelTask {
         self.publish(EventKind::Dial { peer, status: status.to_owned(), dialstring: dialstring.to_owned() });
     }
 
-    fn track(&self, index: usize, mut events: mpsc::Receiver<ClientEvent>) {
-        let sink = self.reports_tx.clone();
-        tokio::spawn(async move {
-            while let Some(event) = events.recv().await {
-                if sink.send((index, event)).await.is_err() {
-                    return;
-                }
-            }
-        });
+    fn track(&self, index: usize, events: mpsc::Receiver<ClientEvent>) {
+        super::super::dial::forward_reports(index, events, self.reports_tx.clone());
     }
 
     async fn on_report(&mut self, index: usize, event: ClientEvent) {
@@ -664,25 +657,11 @@ impl ChannelTask {
         let Leg::Dialling { mut dial, dialstring, offer_sdp, .. } = std::mem::replace(&mut self.leg, Leg::Ended) else {
             return;
         };
-        let fork = dial.fork(index);
-        let peer = fork.peer;
-        let our_contact = contact(&self.shared, &peer, &dial.our_user);
-        let dialog = match Dialog::as_uac(&fork.request, response, &our_contact) {
-            Ok(dialog) => dialog,
-            Err(e) => {
-                tracing::warn!(error = %e, "a 2xx that cannot form a dialog");
-                dial.refuse_late_answer(&self.shared, index, response).await;
-                dial.cancel(&self.shared, Some(index)).await;
-                return self.hang_up(HangupCause(31), false).await;
-            }
+        let Some(Answered { dialog, peer, sdp }) = dial.accept(&self.shared, index, response).await else {
+            self.dialled = Some(dial);
+            return self.hang_up(HangupCause(31), false).await;
         };
-        let ack = dialog.ack(1).ok();
-        if let Some(ack) = ack.clone() {
-            let _ = self.shared.endpoint.send_ack(ack, peer).await;
-        }
-        dial.won(index, ack);
-        dial.cancel(&self.shared, Some(index)).await;
-        let sdp = SessionDescription::parse(&String::from_utf8_lossy(response.body())).ok();
+        let our_contact = contact(&self.shared, &peer, &dial.our_user);
         let media_ok = sdp.as_ref().is_some_and(|sdp| self.media.apply_answer(sdp).is_ok());
         if let Some(target) = sdp.as_ref().and_then(SessionDescription::audio_target) {
             self.media.set_remote(target);
