@@ -1,6 +1,7 @@
 //! ARI's resources beyond calls, through the real binary, answering as Asterisk 22 does:
-//! endpoints (extensions online while a SIPp phone is registered, text messages reaching
-//! it with the request's variables as headers), sounds from `--sounds`, the stored
+//! endpoints (extensions online while a SIPp phone is registered, text messages and
+//! out-of-dialog REFERs reaching it with the request's variables as headers), sounds from
+//! `--sounds`, the stored
 //! recordings in the data directory (list, details, download, copy, delete, and names that
 //! try to leave the directory), and mailboxes that survive a restart.
 
@@ -82,16 +83,62 @@ async fn endpoints_show_registration_and_messages_reach_the_phone() {
     assert!(message.body().contains("again"), "{}", message.text);
     assert!(message.headers("From").iter().all(|from| from.contains("sip:1001@")), "{}", message.text);
     assert_error(&server.send(send("PJSIP/1003/sendMessage?from=ari&body=x")).await, 404, "Endpoint not found");
+}
 
-    // No out-of-dialog REFER: answered as Asterisk does when it cannot send one.
+#[tokio::test]
+async fn refers_ask_a_registered_phone_to_call_out_of_dialog() {
+    if !require_tool("sipp", "sip-tester") {
+        return;
+    }
+    let dir = TempDir::new("ari-refer");
+    let pbx = ari_pbx(Backend::Sqlite, &dir, &[]).await;
+    let server = pbx.server.as_ref().expect("switchboard");
     let refer = |path: &str| ari(server, Method::POST, &format!("endpoints/{path}"));
+    // Nobody registered: there is no phone to ask.
+    let unreachable = server.send(refer("refer?to=pjsip:1001&from=ari&refer_to=pjsip:1002&to_self=true")).await;
+    assert_error(&unreachable, 404, "Endpoint not found");
+
+    // An out-of-dialog REFER asks 1001's phone to call 1002 through the PBX.
+    let (_, phone) = callee(&pbx, "1001", "ari-refer", "uas_refer.xml", &[]).await;
+    let variables = json!({"variables": {"display_name": "Sales \"desk\"", "X-Why": "callback"}});
+    let referred = server.send(refer("refer?to=pjsip:1001&from=ari&refer_to=pjsip:1002&to_self=true").json(&variables));
+    referred.await.expect(202);
+    let run = phone.finish().await;
+    assert!(run.status.success(), "{}", run.report());
+    let request = run.request("REFER");
+    let via_pbx = format!("\"Sales \\\"desk\\\"\" <sip:1002@{}>", pbx.sip);
+    assert_eq!(request.headers("Refer-To"), [via_pbx.as_str()], "{}", request.text);
+    assert!(request.headers("Referred-By").iter().all(|by| by.contains("sip:ari@")), "{}", request.text);
+    assert_eq!(request.headers("Refer-Sub"), ["false"], "{}", request.text);
+    assert_eq!(request.headers("X-Why"), ["callback"], "{}", request.text);
+
+    // By path, to a SIP URI as given.
+    let (_, phone) = callee(&pbx, "1001", "ari-refer-2", "uas_refer.xml", &[]).await;
+    server.send(refer("PJSIP/1001/refer?from=ari&refer_to=sip:200@example.com")).await.expect(202);
+    let run = phone.finish().await;
+    assert!(run.status.success(), "{}", run.report());
+    assert_eq!(run.request("REFER").headers("Refer-To"), ["<sip:200@example.com>"]);
+
+    // Straight to 1002's phone it would be, but 1002 has none registered.
+    let no_phone = server.send(refer("refer?to=pjsip:1001&from=ari&refer_to=pjsip:1002")).await;
+    assert_error(&no_phone, 404, "Endpoint not found");
+    let invalid = "Invalid parameters for referring.";
+    assert_error(&server.send(refer("refer?to=pjsip:1001&from=ari&refer_to=somewhere")).await, 400, invalid);
     assert_error(
-        &server.send(refer("refer?to=pjsip:1002&from=ari&refer_to=pjsip:1001")).await,
+        &server.send(refer("refer?to=pjsip:1001&from=ari&refer_to=pjsip:1003")).await,
         404,
         "Endpoint not found",
     );
-    assert_error(&server.send(refer("refer?to=&from=ari&refer_to=pjsip:1001")).await, 400, "To must be specified");
-    assert_error(&server.send(refer("PJSIP/1002/refer?from=ari&refer_to=pjsip:1001")).await, 404, "Endpoint not found");
+    assert_error(
+        &server.send(refer("refer?to=pjsip:1003&from=ari&refer_to=pjsip:1002")).await,
+        404,
+        "Endpoint not found",
+    );
+    assert_error(&server.send(refer("refer?to=&from=ari&refer_to=pjsip:1002")).await, 400, "To must be specified");
+    assert_error(&server.send(refer("PJSIP/1003/refer?from=ari&refer_to=pjsip:1001")).await, 404, "Endpoint not found");
+    let bad_variables = json!({"variables": {"display_name": 7}});
+    let refused = server.send(refer("refer?to=pjsip:1001&from=ari&refer_to=pjsip:1002").json(&bad_variables)).await;
+    assert_error(&refused, 400, "Only string values in the 'variables' object allowed");
 }
 
 /// Writes a short 8 kHz WAV file at `path` (creating its folder); answers its bytes.

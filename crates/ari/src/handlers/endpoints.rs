@@ -2,17 +2,15 @@
 //! messages to them. Node-wide, as in Asterisk: every tenant's endpoints.
 //!
 //! Asterisk's answers, checked on Asterisk 22.10.1: `listByTech` knows only `PJSIP`
-//! (spelled so); `get` takes the technology in any case; a message is `202 Accepted` once
-//! it is handed on (it goes out afterwards), `404 Endpoint not found` when the endpoint is
-//! unknown or has no registered phone. `refer` needs an out-of-dialog REFER, which
-//! Switchboard's SIP side does not send: it answers as Asterisk does when it cannot send
-//! one.
+//! (spelled so); `get` takes the technology in any case; a message or a REFER is
+//! `202 Accepted` once it is handed on (it goes out afterwards), `404 Endpoint not found`
+//! when the endpoint is unknown or has no registered phone.
 
 use super::{handler, Call, Handler, Reply};
 use crate::error::AriError;
 use crate::models::Endpoint;
 use crate::state::AriState;
-use sb_core::pbx::{EndpointStatus, Pbx, PeerState};
+use sb_core::pbx::{EndpointStatus, Pbx, PeerState, ReferTarget};
 use serde_json::Value;
 
 pub(super) fn bind(nickname: &str) -> Option<Handler> {
@@ -22,7 +20,8 @@ pub(super) fn bind(nickname: &str) -> Option<Handler> {
         "get" => handler!(get),
         "sendMessage" => handler!(send_message),
         "sendMessageToEndpoint" => handler!(send_message_to_endpoint),
-        "refer" | "referToEndpoint" => handler!(refer),
+        "refer" => handler!(refer),
+        "referToEndpoint" => handler!(refer_to_endpoint),
         _ => None,
     }
 }
@@ -33,6 +32,8 @@ const TECHNOLOGY: &str = "PJSIP";
 const NOT_FOUND: &str = "Endpoint not found";
 
 const BAD_MESSAGE: &str = "Invalid parameters for sending a message.";
+
+const BAD_REFER: &str = "Invalid parameters for referring.";
 
 fn model(status: EndpointStatus) -> Endpoint {
     Endpoint {
@@ -113,8 +114,11 @@ fn sender(from: &str) -> Option<&str> {
     (!from.is_empty() && from.chars().all(user_char)).then_some(from)
 }
 
+/// Extra SIP headers: (name, value).
+type Headers = Vec<(String, String)>;
+
 /// The `variables` of a message as extra headers: an object of strings, as Asterisk wants.
-fn headers(call: &Call) -> Result<Vec<(String, String)>, AriError> {
+fn headers(call: &Call) -> Result<Headers, AriError> {
     let bad = || AriError::bad_request("Only string values in the 'variables' object allowed");
     match call.params.json("variables") {
         None | Some(Value::Null) => Ok(Vec::new()),
@@ -126,25 +130,40 @@ fn headers(call: &Call) -> Result<Vec<(String, String)>, AriError> {
     }
 }
 
+/// The endpoint the `to` parameter names: 400 if it is empty, 404 for another technology.
+fn addressee(call: &Call) -> Result<String, AriError> {
+    let to = call.params.text("to").unwrap_or_default();
+    if to.is_empty() {
+        return Err(AriError::bad_request("To must be specified"));
+    }
+    destination(to).map(str::to_owned).ok_or_else(not_found)
+}
+
+/// The endpoint the path names: 404 unless it exists.
+async fn addressee_at(state: &AriState, call: &Call) -> Result<String, AriError> {
+    let (tech, resource) = path(call);
+    Ok(find(state, tech, resource).await?.ok_or_else(not_found)?.resource)
+}
+
+/// The user the `from` parameter names; 400 with `bad` when it is not a plain SIP user.
+fn from_user(call: &Call, bad: &'static str) -> Result<String, AriError> {
+    sender(call.params.text("from").unwrap_or_default()).map(str::to_owned).ok_or_else(|| AriError::bad_request(bad))
+}
+
 /// Hands a message for endpoint `to` on: 202 once it is on its way, 404 if the endpoint
 /// does not exist or has no registered phone (Asterisk's answers). Delivery goes on after
 /// the answer, as in Asterisk; its outcome is logged.
 async fn send(state: &AriState, to: &str, call: &Call) -> Result<Reply, AriError> {
     let headers = headers(call)?;
     let Some(pbx) = state.pbx() else { return Err(not_found()) };
-    let from = sender(call.params.text("from").unwrap_or_default())
-        .ok_or_else(|| AriError::bad_request(BAD_MESSAGE))?
-        .to_owned();
-    match pbx.peer_state(to, None).await.map_err(unavailable)? {
-        Some(PeerState::Reachable) => {}
-        Some(PeerState::Unreachable) | None => return Err(not_found()),
-    }
+    let from = from_user(call, BAD_MESSAGE)?;
+    reachable(pbx, to).await?;
     let body = call.params.text("body").unwrap_or_default().to_owned();
     tokio::spawn(deliver(pbx.clone(), to.to_owned(), from, body, headers));
     Ok(Reply::Accepted)
 }
 
-async fn deliver(pbx: Pbx, to: String, from: String, body: String, headers: Vec<(String, String)>) {
+async fn deliver(pbx: Pbx, to: String, from: String, body: String, headers: Headers) {
     match pbx.send_message_with_headers(&to, &from, &body, &headers, None).await {
         Ok(outcome) => tracing::debug!(%to, ?outcome, "ARI text message sent"),
         Err(error) => tracing::warn!(%to, %error, "ARI text message not sent"),
@@ -152,27 +171,73 @@ async fn deliver(pbx: Pbx, to: String, from: String, body: String, headers: Vec<
 }
 
 async fn send_message(state: AriState, call: Call) -> Result<Reply, AriError> {
-    let to = call.params.text("to").unwrap_or_default();
-    if to.is_empty() {
-        return Err(AriError::bad_request("To must be specified"));
-    }
-    let to = destination(to).ok_or_else(not_found)?.to_owned();
+    let to = addressee(&call)?;
     send(&state, &to, &call).await
 }
 
 async fn send_message_to_endpoint(state: AriState, call: Call) -> Result<Reply, AriError> {
-    let (tech, resource) = path(&call);
-    let endpoint = find(&state, tech, resource).await?.ok_or_else(not_found)?;
-    send(&state, &endpoint.resource, &call).await
+    let to = addressee_at(&state, &call).await?;
+    send(&state, &to, &call).await
 }
 
-/// `refer` and `referToEndpoint`: Switchboard sends no out-of-dialog REFER, so the refer
-/// cannot be sent, which Asterisk answers with 404 (after its own 400 for an empty `to`).
-async fn refer(_state: AriState, call: Call) -> Result<Reply, AriError> {
-    if call.params.text("to").is_some_and(str::is_empty) {
-        return Err(AriError::bad_request("To must be specified"));
+/// The request's variables as extra headers, apart from `display_name`, which names the
+/// REFER's target (as in Asterisk's PJSIP).
+fn display_and_headers(call: &Call) -> Result<(Option<String>, Headers), AriError> {
+    let mut headers = headers(call)?;
+    let display = headers.iter().position(|(name, _)| name == "display_name").map(|at| headers.remove(at).1);
+    Ok((display, headers))
+}
+
+/// Where `refer_to` points: an endpoint (through the PBX with `to_self`, else straight to
+/// its phone, which must be registered) or a SIP URI.
+async fn refer_target(pbx: &Pbx, call: &Call) -> Result<ReferTarget, AriError> {
+    let refer_to = call.params.text("refer_to").unwrap_or_default();
+    let Some(endpoint) = destination(refer_to) else {
+        return ReferTarget::uri(refer_to).ok_or_else(|| AriError::bad_request(BAD_REFER));
+    };
+    let status = pbx.endpoint(endpoint).await.map_err(unavailable)?.ok_or_else(not_found)?;
+    if call.params.bool("to_self").unwrap_or(false) {
+        return Ok(ReferTarget::ViaPbx(status.resource));
     }
-    Err(not_found())
+    reachable(pbx, &status.resource).await?;
+    Ok(ReferTarget::Phone(status.resource))
+}
+
+/// 404 unless extension `number` has a registered phone.
+async fn reachable(pbx: &Pbx, number: &str) -> Result<(), AriError> {
+    match pbx.peer_state(number, None).await.map_err(unavailable)? {
+        Some(PeerState::Reachable) => Ok(()),
+        Some(PeerState::Unreachable) | None => Err(not_found()),
+    }
+}
+
+/// Hands a REFER to endpoint `to` on (out of dialog, RFC 3515): 202 once it is on its way,
+/// 404 if the endpoint, or the one referred to, cannot be reached; as `send`, delivery
+/// goes on after the answer.
+async fn send_refer(state: &AriState, to: &str, call: &Call) -> Result<Reply, AriError> {
+    let (display, headers) = display_and_headers(call)?;
+    let Some(pbx) = state.pbx() else { return Err(not_found()) };
+    let from = from_user(call, BAD_REFER)?;
+    let target = refer_target(pbx, call).await?;
+    reachable(pbx, to).await?;
+    let (pbx, to) = (pbx.clone(), to.to_owned());
+    tokio::spawn(async move {
+        match pbx.refer(&to, &from, &target, display.as_deref(), &headers, None).await {
+            Ok(outcome) => tracing::debug!(%to, ?outcome, "ARI REFER sent"),
+            Err(error) => tracing::warn!(%to, %error, "ARI REFER not sent"),
+        }
+    });
+    Ok(Reply::Accepted)
+}
+
+async fn refer(state: AriState, call: Call) -> Result<Reply, AriError> {
+    let to = addressee(&call)?;
+    send_refer(&state, &to, &call).await
+}
+
+async fn refer_to_endpoint(state: AriState, call: Call) -> Result<Reply, AriError> {
+    let to = addressee_at(&state, &call).await?;
+    send_refer(&state, &to, &call).await
 }
 
 #[cfg(test)]

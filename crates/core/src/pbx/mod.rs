@@ -55,7 +55,7 @@ pub use stasis::{
     OpReply, Originate, OriginateTarget, Party, PlaybackSnapshot, PlaybackState, RecordingSnapshot, RecordingState, Stasis,
     StasisError, StasisEvent, Target,
 };
-pub use status::{MessageOutcome, PeerState, StatusError};
+pub use status::{MessageOutcome, PeerState, ReferTarget, StatusError};
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};

@@ -1,5 +1,5 @@
-//! What the PBX tells about its extensions, peers and channels, and the text messages it
-//! sends them: the questions salara answered for CRMs (and, later, ARI's device states).
+//! What the PBX tells about its extensions, peers and channels, and the text messages and
+//! REFERs it sends them: the questions salara answered for CRMs (and, later, ARI's device states).
 //! Every answer is scoped: a caller confined to a tenant sees only that tenant's numbers.
 
 use super::call::{contact, new_tag};
@@ -104,7 +104,7 @@ impl Pbx {
     }
 
     /// Like [`Pbx::send_message`], with `headers` (name, value) added to each MESSAGE, as
-    /// Asterisk adds a message's variables. A header the MESSAGE sets itself (To, From,
+    /// Asterisk adds a message's variables. A header the request sets itself (To, From,
     /// Call-ID, Content-Type...) or that cannot be written (a name that is no token, a value
     /// with a line break) is left out.
     pub async fn send_message_with_headers(
@@ -115,15 +115,68 @@ impl Pbx {
         headers: &[(String, String)],
         tenant: Option<&str>,
     ) -> Result<Option<MessageOutcome>, StatusError> {
-        let extra: Vec<(HeaderName, Bytes)> = headers
-            .iter()
-            .map(|(name, value)| {
-                (HeaderName::parse(&Bytes::copy_from_slice(name.as_bytes())), Bytes::copy_from_slice(value.as_bytes()))
-            })
-            .filter(|(name, value)| {
-                !is_reserved_header(name) && message::Header::build(name.clone(), value.clone()).is_ok()
-            })
-            .collect();
+        let extra = extra_headers(headers);
+        self.send_to_phones(to, tenant, &Method::Message, |shared, uri, peer, extension| {
+            let builder = out_of_dialog_request(shared, Method::Message, uri, peer, extension, from, &extra)?;
+            let builder = builder.header(HeaderName::ContentType, "text/plain;charset=UTF-8").ok()?;
+            Some(builder.body(text.as_bytes().to_vec()).build())
+        })
+        .await
+    }
+
+    /// Sends an out-of-dialog REFER (RFC 3515) to every registered phone of extension `to`,
+    /// from `from`, asking it to call `target` (shown as `display`, when given), with
+    /// `headers` as [`Pbx::send_message_with_headers`] adds them. It asks for no progress
+    /// reports (`Refer-Sub: false`, RFC 4488). `None` if the extension does not exist for
+    /// `tenant`; `Unavailable` when it, or the phone it is referred to, is not registered.
+    pub async fn refer(
+        &self,
+        to: &str,
+        from: &str,
+        target: &ReferTarget,
+        display: Option<&str>,
+        headers: &[(String, String)],
+        tenant: Option<&str>,
+    ) -> Result<Option<MessageOutcome>, StatusError> {
+        let phone = match target {
+            ReferTarget::Phone(number) => match self.shared.registrar.contacts(number).first() {
+                Some(binding) => Some(binding.uri.clone()),
+                None => {
+                    return Ok(visible_extension(&self.shared, to, tenant).await?.map(|_| MessageOutcome::Unavailable))
+                }
+            },
+            _ => None,
+        };
+        let extra = extra_headers(headers);
+        self.send_to_phones(to, tenant, &Method::Refer, |shared, uri, peer, extension| {
+            let target = match (target, &phone) {
+                (ReferTarget::ViaPbx(number), _) => format!("sip:{number}@{}", shared.endpoint.local_for(peer)?),
+                (ReferTarget::Uri(uri), _) => uri.clone(),
+                (ReferTarget::Phone(_), Some(contact)) => contact.clone(),
+                (ReferTarget::Phone(_), None) => return None,
+            };
+            let refer_to = name_addr(&target, display);
+            let local = shared.endpoint.local_for(peer)?;
+            out_of_dialog_request(shared, Method::Refer, uri, peer, extension, from, &extra)?
+                .header(HeaderName::ReferTo, refer_to)
+                .and_then(|b| b.header(HeaderName::ReferredBy, format!("<sip:{from}@{local}>")))
+                .and_then(|b| b.header(HeaderName::ReferSub, "false"))
+                .ok()
+                .map(RequestBuilder::build)
+        })
+        .await
+    }
+
+    /// Sends the request `build` makes for each registered phone of extension `to` (its
+    /// contact URI, its address) and waits for their answers; `None` if the extension does
+    /// not exist for `tenant`.
+    async fn send_to_phones(
+        &self,
+        to: &str,
+        tenant: Option<&str>,
+        method: &Method,
+        build: impl Fn(&Shared, &str, &Peer, &ExtensionEntry) -> Option<message::Request>,
+    ) -> Result<Option<MessageOutcome>, StatusError> {
         let shared = &self.shared;
         let Some(extension) = visible_extension(shared, to, tenant).await? else { return Ok(None) };
         let contacts = shared.registrar.contacts(&extension.number);
@@ -134,12 +187,10 @@ impl Pbx {
         for binding in &contacts {
             let protocol = if binding.transport.eq_ignore_ascii_case("tcp") { Protocol::Tcp } else { Protocol::Udp };
             let peer = Peer { protocol, addr: binding.source };
-            let Some(request) = message_request(shared, &binding.uri, &peer, &extension, from, text, &extra) else {
-                continue;
-            };
+            let Some(request) = build(shared, &binding.uri, &peer, &extension) else { continue };
             match shared.endpoint.request(request, peer).await {
                 Ok(tx) => transactions.push(tx.events),
-                Err(e) => tracing::warn!(error = %e, "could not send a MESSAGE"),
+                Err(e) => tracing::warn!(error = %e, %method, "could not send an out-of-dialog request"),
             }
         }
         let mut delivered = 0;
@@ -174,6 +225,49 @@ impl Pbx {
     }
 }
 
+/// Where a REFER asks a phone to call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReferTarget {
+    /// This number through the PBX (`sip:NUMBER@` the PBX's address as the phone reaches it).
+    ViaPbx(String),
+    /// This extension's first registered phone, directly.
+    Phone(String),
+    /// A SIP URI, checked by [`ReferTarget::uri`].
+    Uri(String),
+}
+
+impl ReferTarget {
+    /// A SIP or SIPS URI to refer to, if `text` is one.
+    pub fn uri(text: &str) -> Option<ReferTarget> {
+        let scheme = text.split_once(':').map(|(scheme, _)| scheme.to_ascii_lowercase());
+        let sip = matches!(scheme.as_deref(), Some("sip" | "sips"));
+        message::parse_uri(text).filter(|_| sip).map(|_| ReferTarget::Uri(text.to_owned()))
+    }
+}
+
+/// `<uri>`, or `"display" <uri>` with the display name's quotes and backslashes escaped
+/// (RFC 3261 quoted-string).
+fn name_addr(uri: &str, display: Option<&str>) -> String {
+    match display {
+        Some(name) => format!("\"{}\" <{uri}>", name.replace('\\', "\\\\").replace('"', "\\\"")),
+        None => format!("<{uri}>"),
+    }
+}
+
+/// A caller's extra headers that may be added: not one the request sets itself, and
+/// writable (a token name, a value without line breaks).
+fn extra_headers(headers: &[(String, String)]) -> Vec<(HeaderName, Bytes)> {
+    headers
+        .iter()
+        .map(|(name, value)| {
+            (HeaderName::parse(&Bytes::copy_from_slice(name.as_bytes())), Bytes::copy_from_slice(value.as_bytes()))
+        })
+        .filter(|(name, value)| {
+            !is_reserved_header(name) && message::Header::build(name.clone(), value.clone()).is_ok()
+        })
+        .collect()
+}
+
 /// Extension `number`, if it is active and `tenant` (when given) owns it.
 pub(super) async fn visible_extension(
     shared: &Shared,
@@ -184,8 +278,9 @@ pub(super) async fn visible_extension(
     Ok(extension.filter(|extension| extension.active && tenant.is_none_or(|tenant| extension.tenant == tenant)))
 }
 
-/// Whether header `name` is one a MESSAGE sets itself, which a caller's extra headers may
-/// not add to or replace (Asterisk's list for message variables).
+/// Whether header `name` is one a MESSAGE or REFER sets itself, which a caller's extra
+/// headers may not add to or replace (Asterisk's list for message variables, and the
+/// REFER's own).
 fn is_reserved_header(name: &HeaderName) -> bool {
     matches!(
         name,
@@ -200,33 +295,35 @@ fn is_reserved_header(name: &HeaderName) -> bool {
             | HeaderName::ContentLength
             | HeaderName::ContentType
             | HeaderName::MaxForwards
+            | HeaderName::ReferTo
+            | HeaderName::ReferredBy
+            | HeaderName::ReferSub
     )
 }
 
-/// A MESSAGE to one of `extension`'s contacts, with `extra` headers.
-fn message_request(
+/// The start of a request outside any dialog to one of `extension`'s contacts: its
+/// addressing headers and `extra`, before what its method adds.
+fn out_of_dialog_request(
     shared: &Shared,
+    method: Method,
     uri: &str,
     peer: &Peer,
     extension: &ExtensionEntry,
     from: &str,
-    text: &str,
     extra: &[(HeaderName, Bytes)],
-) -> Option<message::Request> {
+) -> Option<RequestBuilder> {
     let uri = message::parse_uri(uri)?;
     let local = shared.endpoint.local_for(peer)?;
-    let builder = RequestBuilder::new(Method::Message, uri)
+    let builder = RequestBuilder::new(method.clone(), uri)
         .max_forwards(70)
         .header(HeaderName::From, format!("<sip:{from}@{local}>;tag={}", new_tag()))
         .and_then(|b| b.header(HeaderName::To, format!("<sip:{}@{local}>", extension.number)))
         .and_then(|b| b.header(HeaderName::CallId, format!("{:032x}", rand::random::<u128>())))
-        .and_then(|b| b.cseq(1, &Method::Message))
+        .and_then(|b| b.cseq(1, &method))
         .and_then(|b| b.header(HeaderName::Contact, contact(shared, peer, from)))
         .and_then(|b| b.header(HeaderName::UserAgent, shared.endpoint.product().to_owned()))
-        .and_then(|b| b.header(HeaderName::ContentType, "text/plain;charset=UTF-8"))
         .ok()?;
-    let builder = extra.iter().try_fold(builder, |b, (name, value)| b.header(name.clone(), value.clone())).ok()?;
-    Some(builder.body(text.as_bytes().to_vec()).build())
+    extra.iter().try_fold(builder, |b, (name, value)| b.header(name.clone(), value.clone())).ok()
 }
 
 #[cfg(test)]
@@ -234,14 +331,33 @@ mod tests {
     use super::*;
 
     #[test]
-    fn extra_headers_may_not_replace_what_a_message_sets() {
+    fn a_display_name_is_quoted_and_escaped() {
+        assert_eq!(name_addr("sip:1001@pbx", None), "<sip:1001@pbx>");
+        assert_eq!(name_addr("sip:1001@pbx", Some("Front desk")), "\"Front desk\" <sip:1001@pbx>");
+        assert_eq!(name_addr("sip:x@y", Some(r#"say "hi" \o/"#)), r#""say \"hi\" \\o/" <sip:x@y>"#);
+    }
+
+    #[test]
+    fn only_sip_uris_are_referred_to() {
+        assert_eq!(ReferTarget::uri("sip:1001@example.com"), Some(ReferTarget::Uri("sip:1001@example.com".into())));
+        assert!(ReferTarget::uri("sips:alice@example.com:5061").is_some());
+        for bad in ["1001", "pjsip:1001", "", "sip:", "<sip:a@b>"] {
+            assert_eq!(ReferTarget::uri(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn extra_headers_may_not_replace_what_a_request_sets() {
         for name in ["To", "t", "from", "Via", "Route", "Contact", "Call-ID", "i", "CSeq", "Allow", "Content-Length"] {
             assert!(is_reserved_header(&HeaderName::parse(&Bytes::from(name))), "{name}");
         }
         for name in ["Content-Type", "max-forwards"] {
             assert!(is_reserved_header(&HeaderName::parse(&Bytes::from(name))), "{name}");
         }
-        for name in ["X-Ticket", "Subject", "Priority", "Referred-By"] {
+        for name in ["Refer-To", "Referred-By", "Refer-Sub"] {
+            assert!(is_reserved_header(&HeaderName::parse(&Bytes::from(name))), "{name}");
+        }
+        for name in ["X-Ticket", "Subject", "Priority"] {
             assert!(!is_reserved_header(&HeaderName::parse(&Bytes::from(name))), "{name}");
         }
     }
