@@ -1,5 +1,5 @@
 //! `/endpoints`: the PBX's extensions and trunks as Asterisk's `PJSIP` endpoints, and text
-//! messages to them. Node-wide, as in Asterisk: every tenant's endpoints.
+//! messages and REFERs to them. Node-wide, as in Asterisk: every tenant's endpoints.
 //!
 //! Asterisk's answers, checked on Asterisk 22.10.1: `listByTech` knows only `PJSIP`
 //! (spelled so); `get` takes the technology in any case; a message or a REFER is
