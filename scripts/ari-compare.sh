@@ -25,7 +25,8 @@
 # Needs root (the anchor's chroot), SIPp, node with `npm ci` done and the venv .venv in the
 # clients' folder (scripts/test.sh installs them).
 #
-# Usage: scripts/ari-compare.sh [--only anchor|switchboard] [OUT_DIR]
+# Usage: [SWITCHBOARD_BIN=path] scripts/ari-compare.sh [--only anchor|switchboard] [OUT_DIR]
+#   SWITCHBOARD_BIN: a built binary to run (default: `cargo build -p switchboard`'s).
 #   OUT_DIR (default target/ari-compare) receives per PBX: each app's events, raw events
 #   and log, and the SIPp logs.
 #   --only: runs one PBX and compares it with the anchor's recorded sequences in
@@ -48,9 +49,7 @@ if [[ "${1:-}" == --only ]]; then
 fi
 out=$(mkdir -p "${1:-target/ari-compare}" && cd "${1:-target/ari-compare}" && pwd)
 
-# Local ports (UDP for SIP and RTP, TCP for HTTP); Switchboard's are apart from the anchor's.
-SB_HTTP_PORT=${SB_HTTP_PORT:-18188}
-SB_SIP_PORT=${SB_SIP_PORT:-15160}
+# Local UDP ports (Switchboard's HTTP and SIP ports are its own choice, read from its output).
 SB_RTP_PORTS=${SB_RTP_PORTS:-32000-32999}
 CALLER_PORT=${CALLER_PORT:-16100}
 CALLER_MEDIA_PORT=${CALLER_MEDIA_PORT:-16110}
@@ -66,6 +65,9 @@ command -v sipp >/dev/null || die "no sipp (apt-get install sip-tester)"
 command -v node >/dev/null || die "no node"
 [[ -d "$clients/node_modules/ari-client" ]] || die "no ari-client: run npm ci in $clients (scripts/test.sh does)"
 [[ -x "$clients/.venv/bin/python" ]] || die "no venv in $clients/.venv (scripts/test.sh makes it)"
+for port in "$CALLER_PORT" "$CALLER_MEDIA_PORT" "$UAS_PORT" "$UAS_MEDIA_PORT"; do
+    [[ -z "$(ss -Hlnu "sport = :$port")" ]] || die "UDP port $port is taken; set CALLER_PORT, UAS_PORT..."
+done
 
 # --- SIPp ------------------------------------------------------------------------------
 
@@ -116,6 +118,8 @@ run_app() {
     sipp_in "$sippdir" "127.0.0.1:$sip" -sf uac_stasis_call.xml -s "$STASIS_NUMBER" -key caller "$user" \
         -au "$user" -ap "$password" -set dtmf_after_ms "$dtmf" -p "$CALLER_PORT" -mp "$CALLER_MEDIA_PORT" \
         -timeout 60 >"$sippdir/caller.out" 2>&1 || caller_ok=$?
+    # Without a call the app would only wait for its own timeout.
+    if [[ $caller_ok != 0 ]]; then kill "$app_pid" 2>/dev/null || true; fi
     local app_ok=0
     wait "$app_pid" || app_ok=$?
     say "$pbx $name: app exit $app_ok, caller sipp exit $caller_ok: $(grep -m 1 -E ': (OK|FAILED)' "$dir/$name.log")"
@@ -136,9 +140,12 @@ run_both() {
     sipp_in "$uasdir" "127.0.0.1:$sip" -sf uas_answer.xml -p "$UAS_PORT" -mp "$UAS_MEDIA_PORT" -timeout 90 \
         >"$uasdir/uas.out" 2>&1 &
     local uas_pid=$!
-    run_app "$pbx" tour "$http" "$sip" 1001 "$caller_password" 0 \
-        node "$clients/stasis-tour.js" --endpoint "$endpoint" --expect-args "" || failures=$((failures + 1))
-    wait "$uas_pid" || { say "$pbx: the UAS (1003) failed; see $uasdir"; failures=$((failures + 1)); }
+    if ! run_app "$pbx" tour "$http" "$sip" 1001 "$caller_password" 0 \
+        node "$clients/stasis-tour.js" --endpoint "$endpoint" --expect-args ""; then
+        failures=$((failures + 1))
+        kill "$uas_pid" 2>/dev/null || true # it may still wait for a call that will not come
+    fi
+    wait "$uas_pid" || say "$pbx: the UAS (1003) did not end its call; see $uasdir"
     # The digit goes 3 s after the answer, once hello-world (1.4 s) has played.
     run_app "$pbx" dtmf "$http" "$sip" 1001 "$caller_password" 3000 \
         "$clients/.venv/bin/python" "$clients/answer_play_dtmf.py" --digit 1 --expect-args "" ||
@@ -176,22 +183,30 @@ anchor_half() {
 # --- Switchboard -------------------------------------------------------------------------
 
 switchboard_half() {
-    say "building switchboard"
-    cargo build -q -p switchboard
+    local bin=${SWITCHBOARD_BIN:-}
+    if [[ -z "$bin" ]]; then
+        say "building switchboard"
+        cargo build -q -p switchboard
+        bin=target/debug/switchboard
+    fi
     local data=$out/switchboard/data token="compare-$RANDOM$RANDOM$RANDOM"
     rm -rf "$data"
     mkdir -p "$data"
+    local log=$out/switchboard/server.log
     SWITCHBOARD_ADMIN_TOKEN=$token SWITCHBOARD_ARI_USERS=asterisk:asterisk SWITCHBOARD_LOG=${SWITCHBOARD_LOG:-warn} \
-        target/debug/switchboard serve --demo --data "$data" --http "127.0.0.1:$SB_HTTP_PORT" \
-        --sip "127.0.0.1:$SB_SIP_PORT" --crm 127.0.0.1:0 --rtp-ports "$SB_RTP_PORTS" \
-        >"$out/switchboard/server.log" 2>&1 &
+        "$bin" serve --demo --data "$data" --http 127.0.0.1:0 --sip 127.0.0.1:0 --crm 127.0.0.1:0 \
+        --rtp-ports "$SB_RTP_PORTS" >"$log" 2>&1 &
     sb_pid=$!
-    local api=http://127.0.0.1:$SB_HTTP_PORT/api
+    local http="" sip=""
     for _ in $(seq 1 200); do
-        curl -fs "http://127.0.0.1:$SB_HTTP_PORT/healthz" >/dev/null 2>&1 && break
-        kill -0 "$sb_pid" 2>/dev/null || die "switchboard exited; see $out/switchboard/server.log"
+        http=$(sed -n 's/^switchboard: http listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$log")
+        sip=$(sed -n 's/^switchboard: sip listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$log")
+        [[ -n "$http" && -n "$sip" ]] && curl -fs "http://127.0.0.1:$http/healthz" >/dev/null 2>&1 && break
+        kill -0 "$sb_pid" 2>/dev/null || die "switchboard exited; see $log"
         sleep 0.1
     done
+    [[ -n "$http" && -n "$sip" ]] || die "switchboard did not start listening; see $log"
+    local api=http://127.0.0.1:$http/api
     local call=(curl -fsS -H "Authorization: Bearer $token" -H 'Content-Type: application/json')
     local password=Cmp${RANDOM}x${RANDOM}
     for ext in 1001 1003; do
@@ -199,8 +214,8 @@ switchboard_half() {
     done
     "${call[@]}" -d "{\"pkey\": \"$STASIS_NUMBER\", \"cluster\": \"default\", \"desc\": \"ARI app $APP\",
         \"extcode\": \"Stasis($APP)\", \"span\": \"Internal\"}" "$api/customapps" >/dev/null
-    say "switchboard: SIP $SB_SIP_PORT, ARI $SB_HTTP_PORT (pid $sb_pid)"
-    run_both switchboard "$SB_HTTP_PORT" "$SB_SIP_PORT" "$password" PJSIP/1003 "$password"
+    say "switchboard: SIP $sip, ARI $http (pid $sb_pid)"
+    run_both switchboard "$http" "$sip" "$password" PJSIP/1003 "$password"
 }
 
 # --- run and compare ---------------------------------------------------------------------

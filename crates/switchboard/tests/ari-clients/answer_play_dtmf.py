@@ -108,6 +108,17 @@ async def answer_play_dtmf(client, log, opts, held):
     await asyncio.sleep(0.5)
 
 
+async def until_listed(client, app):
+    """Waits until ARI lists application `app`: the events socket being open does not mean the
+    server has registered the application yet (Asterisk does it just after the upgrade)."""
+    for _ in range(100):
+        apps = await client.applications.list()
+        if any(getattr(a, "json", a).get("name") == app for a in apps):
+            return
+        await asyncio.sleep(0.05)
+    raise TourFailed(f"ARI did not list application {app} within 5 s of the socket opening")
+
+
 def write_events(log, opts):
     """The raw events to --raw, their normalised form to --events."""
     raw = pathlib.Path(opts.raw or f"{opts.events}.raw")
@@ -120,9 +131,10 @@ async def main(opts):
     client = await aioari.connect(opts.url, opts.user, opts.password)
     client.on_event("*", log.push)
     events = asyncio.create_task(client.run(apps=opts.app))
-    print(f"answer_play_dtmf: app {opts.app} registered, waiting for a call", flush=True)
     held = []
     try:
+        await until_listed(client, opts.app)
+        print(f"answer_play_dtmf: app {opts.app} registered, waiting for a call", flush=True)
         app = asyncio.create_task(answer_play_dtmf(client, log, opts, held))
         done, _ = await asyncio.wait({app, events}, timeout=opts.timeout_seconds, return_when=asyncio.FIRST_COMPLETED)
         if app not in done:

@@ -170,6 +170,19 @@ async function tour(client, log, opts, held) {
   return start.args;
 }
 
+/**
+ * Waits until ARI lists application `app`: the events socket being open does not mean the
+ * server has registered the application yet (Asterisk does it just after the upgrade).
+ */
+async function untilListed(client, app) {
+  for (let tries = 0; tries < 100; tries += 1) {
+    const apps = await client.applications.list();
+    if (apps.some((a) => a.name === app)) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`ARI did not list application ${app} within 5 s of the socket opening`);
+}
+
 /** Hangs up what a failed run still holds, so that no call is left in the server (errors ignored). */
 async function letGo(client, held) {
   for (const channelId of held.channels) await client.channels.hangup({ channelId }).catch(() => {});
@@ -194,6 +207,7 @@ async function main() {
     client = await ari.connect(opts.url, opts.user, opts.password);
     client.on('*', (event) => log.push(event));
     await client.start(opts.app);
+    await untilListed(client, opts.app);
     console.log(`stasis-tour: app ${opts.app} registered, waiting for a call`);
     const args = await tour(client, log, opts, held);
     assertSubsequence(normalise(log.events), EXPECTED_ORDER(args));
