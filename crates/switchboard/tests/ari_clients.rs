@@ -40,7 +40,7 @@ const ARI_PASSWORD: &str = "Cl1ents-pw";
 /// The number the caller dials: the custom app's key.
 const STASIS_NUMBER: &str = "700";
 
-/// What the apps print once their events socket is open.
+/// What the apps print once ARI lists their application.
 const REGISTERED: &str = "registered, waiting for a call";
 
 /// How long an app may run in all (its own timeout is below this).
@@ -215,22 +215,15 @@ impl ClientApp {
         ClientApp { label: label.to_owned(), child, stdout, dir }
     }
 
-    /// Waits until the app says its events socket is open and ARI lists the application.
-    async fn registered(&mut self, target: &StasisTarget) {
+    /// Waits until the app says it is registered (each app says so once ARI lists its
+    /// application, so the call can be placed right after).
+    async fn registered(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(30);
         while !self.stdout.lock().expect("stdout lock").iter().any(|l| l.contains(REGISTERED)) {
             if let Ok(Some(status)) = self.child.try_wait() {
                 panic!("{} exited before registering ({status}):\n{}", self.label, self.output());
             }
             assert!(Instant::now() < deadline, "{} did not register within 30 s:\n{}", self.label, self.output());
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        loop {
-            let apps = target.http.send(target.ari(Method::GET, "applications")).await;
-            if apps.status == 200 && apps.array().iter().any(|a| a["name"] == target.app.as_str()) {
-                return;
-            }
-            assert!(Instant::now() < deadline, "ARI never listed application {}: {}", target.app, apps.text);
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
@@ -348,7 +341,7 @@ async fn node_ari_client_runs_the_stasis_tour() {
 
     let tour = ["stasis-tour.js", "--endpoint", &endpoint, "--timeout-seconds", "60"];
     let mut app = ClientApp::spawn("stasis-tour.js", &target, Path::new("node"), &tour);
-    app.registered(&target).await;
+    app.registered().await;
     let call = caller(&target.pbx, "1001", STASIS_NUMBER, "tour-caller", "uac_stasis_call.xml")
         .timeout(Duration::from_secs(60))
         .run()
@@ -404,7 +397,7 @@ async fn python_aioari_answers_plays_reads_a_digit_and_hangs_up() {
 
     let app_args = ["answer_play_dtmf.py", "--digit", "1", "--timeout-seconds", "40"];
     let mut app = ClientApp::spawn("answer_play_dtmf.py", &target, &python, &app_args);
-    app.registered(&target).await;
+    app.registered().await;
     // The digit goes 3 s after the answer: after hello-world (1.4 s) has finished playing.
     let call = caller(&target.pbx, "1001", STASIS_NUMBER, "dtmf-caller", "uac_stasis_call.xml")
         .arg("-set")
