@@ -339,6 +339,35 @@ pub const AMPLITUDE: f64 = 8000.0;
 /// Frames whose RMS is under this are silence (G.711 idle noise is far below it).
 pub const SILENCE_RMS: f64 = 300.0;
 
+/// Asserts that two phones in one call each heard the other's tone and never their own:
+/// `(phone, the tone it sends, its number)` for each side. `label` prefixes the messages.
+pub fn assert_each_hears_the_other(label: &str, a: (&Baresip, f64, &str), b: (&Baresip, f64, &str)) {
+    for ((phone, own, _), (_, wanted, from)) in [(a, b), (b, a)] {
+        let sent = tone_report(&phone.sent_audio(), own, wanted);
+        let heard = tone_report(&phone.received_audio(), wanted, own);
+        eprintln!("{label} {}: sent {sent:?}; received {heard:?}", phone.name);
+        // Its own tone went out (else the test setup, not the PBX, is broken).
+        assert!(sent.wanted >= 40, "{label} {}: its own tone was not sent: {sent:?}\n{}", phone.name, phone.log());
+        assert!(
+            heard.loud >= 40,
+            "{label} {}: what arrived is silence: {heard:?} (wanted over 2 s of {wanted} Hz from {from})\n{}",
+            phone.name,
+            phone.log()
+        );
+        assert!(
+            heard.wanted >= 40 && heard.wanted * 10 >= heard.loud * 8,
+            "{label} {}: what arrived is not {from}'s {wanted} Hz tone: {heard:?}\n{}",
+            phone.name,
+            phone.log()
+        );
+        assert_eq!(
+            heard.unwanted, 0,
+            "{label} {}: its own {own} Hz tone came back (echo or loop in the PBX): {heard:?}",
+            phone.name
+        );
+    }
+}
+
 /// Writes `samples` as a WAV of [`RATE`], mono 16-bit: what `aufile` plays and what the
 /// PBX's sounds are.
 pub fn write_wav(path: &Path, samples: &[i16]) {

@@ -14,6 +14,7 @@ use super::super::dispatch::{answer, ALLOW};
 use super::super::record::Record;
 use super::super::Shared;
 use super::command::{ChannelOp, Command, HangupCause, OpReply};
+use super::dialled::{dialstatus_of_failure, Callee, DialledBy, PeerNews};
 use super::event::EventKind;
 use super::model::{ChannelSnapshot, PlaybackSnapshot, PlaybackState, RecordingSnapshot, RecordingState, Target};
 use super::program::Program;
@@ -95,6 +96,8 @@ pub(super) enum Driver {
     Stasis { app: String },
     /// A custom app's program (which may hand the channel to an application later).
     Program(Program),
+    /// Another channel's program, which dialled this one (`Dial()`).
+    Dialled(DialledBy),
 }
 
 /// How the channel ends.
@@ -134,6 +137,8 @@ pub(super) struct ChannelTask {
     ending: Option<Ending>,
     /// When a program's `Wait` or `Answer` delay is over.
     pub timer: Option<Instant>,
+    /// The channel a program's `Dial()` placed, while it rings or talks.
+    pub callee: Option<Callee>,
 }
 
 /// What a new task is made of.
@@ -187,6 +192,7 @@ impl ChannelTask {
             dialled: None,
             ending: None,
             timer: None,
+            callee: None,
         })
     }
 
@@ -212,8 +218,14 @@ impl ChannelTask {
         self.shared.stasis.publish(kind);
     }
 
-    /// Runs the channel until it is gone.
-    pub(super) async fn run(mut self) {
+    /// Runs the channel until it is gone. Boxed with its `Send` bound spelled out: a program
+    /// channel's run places and runs its `Dial()` callee's, and the compiler cannot infer
+    /// that bound through the cycle.
+    pub(super) fn run(self) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
+        Box::pin(self.run_until_gone())
+    }
+
+    async fn run_until_gone(mut self) {
         if let Driver::Program(_) = self.driver {
             self.advance().await;
         }
@@ -237,6 +249,7 @@ impl ChannelTask {
                     None => self.hang_up(HangupCause(38), true).await,
                 },
                 () = sleep_until(timer) => self.on_timer().await,
+                news = Callee::next(&mut self.callee) => self.on_peer_news(news).await,
             }
             if self.ending.is_none() && matches!(self.driver, Driver::Program(_)) {
                 self.advance().await;
@@ -276,7 +289,7 @@ impl ChannelTask {
         let app = match &mut self.driver {
             Driver::Stasis { app } => Some(app.clone()),
             Driver::Program(program) => program.in_stasis.take(),
-            Driver::Originating { .. } => None,
+            Driver::Originating { .. } | Driver::Dialled(_) => None,
         };
         if let Some(app) = app {
             let channel = self.update(|s| s.app = None);
@@ -460,7 +473,7 @@ impl ChannelTask {
     }
 
     /// A provisional response to the incoming INVITE (180, or 183 with our SDP).
-    async fn provisional(&mut self, status: u16, reason: &str, with_sdp: bool) {
+    pub(super) async fn provisional(&mut self, status: u16, reason: &str, with_sdp: bool) {
         let Leg::Offered { invite, tag, answer_sdp, contact } = &self.leg else { return };
         let reply = Reply::to(&invite.request, status, reason)
             .map(|r| r.tag(tag).header(HeaderName::Contact, contact.clone()))
@@ -598,7 +611,10 @@ impl ChannelTask {
         };
     }
 
-    fn dial_status(&self, status: &str, dialstring: &str) {
+    fn dial_status(&mut self, status: &'static str, dialstring: &str) {
+        if let Driver::Dialled(link) = &mut self.driver {
+            link.dialstatus = status;
+        }
         let peer = self.snap();
         self.publish(EventKind::Dial { peer, status: status.to_owned(), dialstring: dialstring.to_owned() });
     }
@@ -620,13 +636,7 @@ impl ChannelTask {
             Progress::Failed(status) => {
                 let dialstring = self.dialstring();
                 let (cause, _) = failure_of(status);
-                let text = match status {
-                    486 | 600 | 603 => "BUSY",
-                    408 | 480 | 487 => "NOANSWER",
-                    503 => "CONGESTION",
-                    _ => "CHANUNAVAIL",
-                };
-                self.dial_status(text, &dialstring);
+                self.dial_status(dialstatus_of_failure(status), &dialstring);
                 self.leg = Leg::Ended;
                 self.hang_up(HangupCause(cause), false).await;
             }
@@ -634,6 +644,9 @@ impl ChannelTask {
                 let dialstring = self.dialstring();
                 self.set_state(ChannelState::Ringing);
                 self.dial_status("RINGING", &dialstring);
+                if let Driver::Dialled(link) = &self.driver {
+                    link.tell(PeerNews::Ringing);
+                }
             }
             Progress::EarlyMedia(early) => {
                 if let Some(target) = early.audio_target() {
@@ -682,6 +695,10 @@ impl ChannelTask {
         // As Asterisk: the state change, then the Dial event.
         self.on_answered();
         self.dial_status("ANSWER", &dialstring);
+        if let Driver::Dialled(link) = &self.driver {
+            link.bridge().add(&self.media);
+            link.tell(PeerNews::Answered);
+        }
         if let Driver::Originating { app, args } = &self.driver {
             let (app, args) = (app.clone(), args.clone());
             self.driver = Driver::Stasis { app: app.clone() };
@@ -848,6 +865,7 @@ impl ChannelTask {
             return;
         }
         self.ending = Some(Ending { cause });
+        self.hang_up_callee();
         let channel = self.snap();
         self.publish(EventKind::ChannelHangupRequest { channel, cause: cause.0, soft });
         match std::mem::replace(&mut self.leg, Leg::Ended) {
@@ -891,6 +909,10 @@ impl ChannelTask {
         }
         self.leave_bridge();
         self.leave_stasis();
+        if let Driver::Dialled(link) = &self.driver {
+            link.bridge().remove(&self.media);
+            link.tell(PeerNews::Ended { dialstatus: if self.answered { "ANSWER" } else { link.dialstatus } });
+        }
         let id = self.id();
         self.shared.stasis.remove_channel(&id);
         let channel = self.snap();

@@ -11,6 +11,7 @@
 mod bridge;
 mod channel;
 mod command;
+mod dialled;
 mod event;
 mod model;
 mod originate;

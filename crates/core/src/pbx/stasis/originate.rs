@@ -75,7 +75,7 @@ fn parse_caller_id(text: &str) -> Party {
 
 /// Places the channel; it rings (or waits) in its own task.
 pub(super) async fn start(shared: &Arc<Shared>, request: Originate) -> Result<ChannelSnapshot, StasisError> {
-    let OriginateTarget::Extension(number) = OriginateTarget::parse(&request.endpoint)?;
+    let target = OriginateTarget::parse(&request.endpoint)?;
     if !shared.stasis.app_registered(&request.app) {
         return Err(StasisError::BadRequest(format!("Application {} not registered", request.app)));
     }
@@ -84,72 +84,16 @@ pub(super) async fn start(shared: &Arc<Shared>, request: Originate) -> Result<Ch
             return Err(StasisError::Conflict("Channel with given unique ID already exists".into()));
         }
     }
-    let extension = shared
-        .directory
-        .extension(&number)
-        .await
-        .map_err(|e| StasisError::Failed(format!("the directory is unavailable: {e}")))?
-        .filter(|e| e.active)
-        .ok_or_else(|| StasisError::BadRequest(format!("Endpoint PJSIP/{number} not found")))?;
-    let targets = targets_of(&shared.registrar.contacts(&extension.number));
-    let Some(first) = targets.first() else {
-        return Err(StasisError::BadRequest(format!("Endpoint PJSIP/{number} has no registered contact")));
-    };
-    let advertise = shared
-        .endpoint
-        .local_for(&first.peer)
-        .map(|a| a.ip())
-        .filter(|ip| !ip.is_unspecified())
-        .ok_or_else(|| StasisError::Failed("no local address to reach the endpoint".into()))?;
-    let (media_tx, media_events) = mpsc::channel(64);
-    let (media, offer_sdp) =
-        shared.media.channels().offer(advertise, media_tx).await.map_err(|e| StasisError::Failed(e.to_string()))?;
     let caller = request.caller_id.as_deref().map(parse_caller_id).unwrap_or_default();
-    shared.metrics.calls_total.fetch_add(1, Ordering::Relaxed);
-    let record_caller = Caller {
-        number: caller.number.clone(),
-        display: Some(caller.name.clone()).filter(|n| !n.is_empty()),
-        tenant: extension.tenant.clone(),
-        device: extension.number.clone(),
-        extension: None,
-    };
-    let record = Record::new(&record_caller, &extension.number, &shared.events, ChannelState::Down);
-    let call_id = format!("{:032x}", rand::random::<u128>());
-    let snapshot = ChannelSnapshot {
-        id: request.channel_id.clone().unwrap_or_else(|| record.uniqueid.clone()),
-        name: record.channel.clone(),
-        protocol_id: call_id.clone(),
-        state: ChannelState::Down,
+    let outgoing = Outgoing {
+        targets: vec![target],
         caller,
-        connected: Party { name: extension.display.clone().unwrap_or_default(), number: extension.number.clone() },
-        accountcode: String::new(),
-        dialplan: Location { context: extension.tenant.clone(), exten: "s".into(), priority: 1, ..Location::default() },
-        created: time::OffsetDateTime::now_utc(),
-        language: "en".into(),
-        tenant: extension.tenant.clone(),
-        app: None,
-        bridge: None,
+        channel_id: request.channel_id.clone(),
         variables: request.variables.clone(),
-    };
-    let placement = Placement {
-        targets,
-        to: extension.number.clone(),
-        dialstring: format!("PJSIP/{}", extension.number),
         ring: request.timeout,
-        offer_sdp,
     };
     let driver = Driver::Originating { app: request.app.clone(), args: request.args.clone() };
-    let mut task = ChannelTask::register(Parts {
-        shared: Arc::clone(shared),
-        snapshot,
-        media,
-        media_events,
-        leg: Leg::Ended,
-        driver,
-        record: Some(record),
-        extension: Some(extension.number.clone()),
-        call_ids: vec![call_id],
-    })?;
+    let (mut task, placement) = place(shared, outgoing, driver).await?;
     let created = task.snap();
     task.publish(EventKind::ChannelCreated { channel: created, app: Some(request.app.clone()) });
     if request.dial_now {
@@ -162,6 +106,104 @@ pub(super) async fn start(shared: &Arc<Shared>, request: Originate) -> Result<Ch
     let snapshot = task.snap();
     tokio::spawn(task.run());
     Ok(snapshot)
+}
+
+/// An outgoing channel to make: to whom, shown as whom, how long it rings.
+pub(super) struct Outgoing {
+    /// Who it rings, in parallel (one fork per registered contact of each).
+    pub targets: Vec<OriginateTarget>,
+    /// The caller id it shows.
+    pub caller: Party,
+    /// The id an application chose.
+    pub channel_id: Option<String>,
+    /// Variables set on it.
+    pub variables: BTreeMap<String, String>,
+    /// How long it rings.
+    pub ring: Duration,
+}
+
+/// Makes and registers the task of an outgoing channel driven by `driver`, with the
+/// placement to dial; the caller publishes, dials and runs it.
+pub(super) async fn place(
+    shared: &Arc<Shared>,
+    outgoing: Outgoing,
+    driver: Driver,
+) -> Result<(ChannelTask, Placement), StasisError> {
+    let mut extensions = Vec::with_capacity(outgoing.targets.len());
+    for OriginateTarget::Extension(number) in &outgoing.targets {
+        let extension = shared
+            .directory
+            .extension(number)
+            .await
+            .map_err(|e| StasisError::Failed(format!("the directory is unavailable: {e}")))?
+            .filter(|e| e.active)
+            .ok_or_else(|| StasisError::BadRequest(format!("Endpoint PJSIP/{number} not found")))?;
+        extensions.push(extension);
+    }
+    let Some(first) = extensions.first().cloned() else {
+        return Err(StasisError::BadRequest("No endpoint to dial".into()));
+    };
+    let targets: Vec<_> =
+        extensions.iter().flat_map(|extension| targets_of(&shared.registrar.contacts(&extension.number))).collect();
+    let Some(reachable) = targets.first() else {
+        let names: Vec<String> = extensions.iter().map(|e| format!("PJSIP/{}", e.number)).collect();
+        return Err(StasisError::BadRequest(format!("Endpoint {} has no registered contact", names.join("&"))));
+    };
+    let advertise = shared
+        .endpoint
+        .local_for(&reachable.peer)
+        .map(|a| a.ip())
+        .filter(|ip| !ip.is_unspecified())
+        .ok_or_else(|| StasisError::Failed("no local address to reach the endpoint".into()))?;
+    let (media_tx, media_events) = mpsc::channel(64);
+    let (media, offer_sdp) =
+        shared.media.channels().offer(advertise, media_tx).await.map_err(|e| StasisError::Failed(e.to_string()))?;
+    let caller = outgoing.caller;
+    shared.metrics.calls_total.fetch_add(1, Ordering::Relaxed);
+    let record_caller = Caller {
+        number: caller.number.clone(),
+        display: Some(caller.name.clone()).filter(|n| !n.is_empty()),
+        tenant: first.tenant.clone(),
+        device: first.number.clone(),
+        extension: None,
+    };
+    let record = Record::new(&record_caller, &first.number, &shared.events, ChannelState::Down);
+    let call_id = format!("{:032x}", rand::random::<u128>());
+    let snapshot = ChannelSnapshot {
+        id: outgoing.channel_id.unwrap_or_else(|| record.uniqueid.clone()),
+        name: record.channel.clone(),
+        protocol_id: call_id.clone(),
+        state: ChannelState::Down,
+        caller,
+        connected: Party { name: first.display.clone().unwrap_or_default(), number: first.number.clone() },
+        accountcode: String::new(),
+        dialplan: Location { context: first.tenant.clone(), exten: "s".into(), priority: 1, ..Location::default() },
+        created: time::OffsetDateTime::now_utc(),
+        language: "en".into(),
+        tenant: first.tenant.clone(),
+        app: None,
+        bridge: None,
+        variables: outgoing.variables,
+    };
+    let placement = Placement {
+        targets,
+        to: first.number.clone(),
+        dialstring: extensions.iter().map(|e| format!("PJSIP/{}", e.number)).collect::<Vec<_>>().join("&"),
+        ring: outgoing.ring,
+        offer_sdp,
+    };
+    let task = ChannelTask::register(Parts {
+        shared: Arc::clone(shared),
+        snapshot,
+        media,
+        media_events,
+        leg: Leg::Ended,
+        driver,
+        record: Some(record),
+        extension: Some(first.number.clone()),
+        call_ids: vec![call_id],
+    })?;
+    Ok((task, placement))
 }
 
 #[cfg(test)]

@@ -34,6 +34,8 @@ enum Waiting {
     Timer,
     /// The caller to hang up (`Echo`).
     HangUp,
+    /// The channel `Dial()` placed, to end.
+    Callee,
 }
 
 /// A program being run on a channel.
@@ -54,6 +56,13 @@ impl Program {
     /// A playback ended.
     pub fn playback_finished(&mut self, id: &str) {
         if self.waiting == Waiting::Playback(id.to_owned()) {
+            self.waiting = Waiting::Nothing;
+        }
+    }
+
+    /// The channel `Dial()` placed is gone (or never rang).
+    pub fn callee_ended(&mut self) {
+        if self.waiting == Waiting::Callee {
             self.waiting = Waiting::Nothing;
         }
     }
@@ -147,14 +156,12 @@ impl ChannelTask {
                     self.timer = Some(Instant::now() + duration);
                     Waiting::Timer
                 }
-                Step::Dial { endpoints, .. } => {
-                    // Bridging a custom app's channel to a dialled one is not built yet:
-                    // Dial fails as Asterisk's does when no endpoint can be reached.
-                    tracing::warn!(?endpoints, "Dial in a custom app is not supported yet; DIALSTATUS=CHANUNAVAIL");
-                    self.update(|s| {
-                        s.variables.insert("DIALSTATUS".into(), "CHANUNAVAIL".into());
-                    });
-                    Waiting::Nothing
+                Step::Dial { endpoints, timeout } => {
+                    if self.dial_out(&endpoints, timeout).await {
+                        Waiting::Callee
+                    } else {
+                        Waiting::Nothing
+                    }
                 }
                 Step::Hangup { cause } => return self.hang_up(HangupCause(cause), true).await,
                 Step::Stasis { app, args } => {
