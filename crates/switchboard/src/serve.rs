@@ -112,6 +112,7 @@ async fn start_sip(config: &Config, store: Store, events: EventBus) -> Result<(P
     let (start, end) = config.rtp_ports;
     let media = MediaEngine::new(MediaConfig { bind: config.sip.ip(), ports: PortRange { start, end } })
         .with_media_dirs(&config.sounds, config.recordings_dir())
+        .with_greetings_dir(config.greetings_dir())
         .with_moh_dir(&config.moh);
     let channels = media.channels().clone();
     let pbx_config = sb_core::pbx::PbxConfig { events, ..config.pbx() };

@@ -14,6 +14,7 @@ use super::dial::{failure_of, hunts_on, reason_of, Progress};
 use super::dispatch::{answer, deny};
 use super::record::Record;
 use super::route::{route_number, Attempt, Routed};
+use super::stasis::Entry;
 use super::Shared;
 use crate::access::Access;
 use crate::cdr::Disposition;
@@ -81,14 +82,14 @@ pub(super) async fn start(shared: Arc<Shared>, incoming: ServerRequest) {
     if let Some(application) = shared.applications.get(&dialled).cloned() {
         return super::application::run(Arc::clone(&shared), incoming, &extension, offer, application, record).await;
     }
-    // A custom app its tenant's extensions may dial by its key.
-    match crate::routing::custom_app(&shared.store, &caller.tenant, &dialled).await {
-        Ok(Some(app)) if app.span.internal() => {
-            return super::stasis::run_custom_app(Arc::clone(&shared), incoming, &caller, offer, app, record).await;
+    // A custom app its tenant's extensions may dial by its key, or an IVR by its key.
+    match program_by_key(&shared, &caller.tenant, &dialled).await {
+        Ok(Some(entry)) => {
+            return super::stasis::run_program(Arc::clone(&shared), incoming, &caller, offer, entry, record).await;
         }
-        Ok(_) => {}
+        Ok(None) => {}
         Err(e) => {
-            tracing::error!(error = %e, "custom apps unavailable");
+            tracing::error!(error = %e, "custom apps or IVRs unavailable");
             return record.refuse(&shared, &incoming, 500, "Server Internal Error", Disposition::Failed, 41).await;
         }
     }
@@ -105,6 +106,17 @@ pub(super) async fn start(shared: Arc<Shared>, incoming: ServerRequest) {
             record.refuse(&shared, &incoming, 500, "Server Internal Error", Disposition::Failed, 41).await;
         }
     }
+}
+
+/// The program an extension of `tenant` reaches by dialling `key`: a custom app whose span
+/// lets extensions dial it, or an IVR.
+async fn program_by_key(shared: &Shared, tenant: &str, key: &str) -> sb_store::Result<Option<Entry>> {
+    if let Some(app) = crate::routing::custom_app(&shared.store, tenant, key).await? {
+        if app.span.internal() {
+            return Ok(Some(Entry::from(app)));
+        }
+    }
+    Ok(crate::routing::ivr(&shared.store, tenant, key).await?.map(Entry::from))
 }
 
 /// Counts a new call from `caller` to `dialled` and starts its record; answers the record

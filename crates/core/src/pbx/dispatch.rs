@@ -43,8 +43,10 @@ fn route(shared: &Arc<Shared>, incoming: ServerRequest) {
         let call = message::call_id(&incoming.request.headers).and_then(|id| shared.call_for(&id));
         match call {
             Some(call) => {
-                if let Err(mpsc::error::TrySendError::Full(call::CallInput::Request(refused)) | mpsc::error::TrySendError::Closed(call::CallInput::Request(refused))) =
-                    call.try_send(call::CallInput::Request(Box::new(incoming)))
+                if let Err(
+                    mpsc::error::TrySendError::Full(call::CallInput::Request(refused))
+                    | mpsc::error::TrySendError::Closed(call::CallInput::Request(refused)),
+                ) = call.try_send(call::CallInput::Request(Box::new(incoming)))
                 {
                     tokio::spawn(async move { answer(&shared, &refused, 500, "Server Internal Error").await });
                 }
@@ -76,10 +78,16 @@ fn route(shared: &Arc<Shared>, incoming: ServerRequest) {
             tokio::spawn(async move { answer(&shared, &incoming, 481, "Call/Transaction Does Not Exist").await });
         }
         ref method if KNOWN_UNSERVED.contains(&method.to_string().as_str()) => {
-            tokio::spawn(async move { answer_with(&shared, &incoming, 405, "Method Not Allowed", vec![(HeaderName::Allow, ALLOW.to_owned())]).await });
+            tokio::spawn(async move {
+                answer_with(&shared, &incoming, 405, "Method Not Allowed", vec![(HeaderName::Allow, ALLOW.to_owned())])
+                    .await
+            });
         }
         _ => {
-            tokio::spawn(async move { answer_with(&shared, &incoming, 501, "Not Implemented", vec![(HeaderName::Allow, ALLOW.to_owned())]).await });
+            tokio::spawn(async move {
+                answer_with(&shared, &incoming, 501, "Not Implemented", vec![(HeaderName::Allow, ALLOW.to_owned())])
+                    .await
+            });
         }
     }
 }
@@ -91,7 +99,13 @@ pub(super) async fn answer(shared: &Shared, incoming: &ServerRequest, status: u1
 
 /// Answers `incoming` with a status and extra headers (a To tag is added to final
 /// responses, §8.2.6.2).
-pub(super) async fn answer_with(shared: &Shared, incoming: &ServerRequest, status: u16, reason: &str, headers: Vec<(HeaderName, String)>) {
+pub(super) async fn answer_with(
+    shared: &Shared,
+    incoming: &ServerRequest,
+    status: u16,
+    reason: &str,
+    headers: Vec<(HeaderName, String)>,
+) {
     let Some(mut reply) = Reply::to(&incoming.request, status, reason) else { return };
     if status >= 200 {
         reply = reply.tag(&call::new_tag());

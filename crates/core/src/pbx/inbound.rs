@@ -3,28 +3,29 @@
 //! whose open destination decides the call: an extension rings as for an internal call
 //! (`call::ring_extension`), `Hangup` refuses it, `CRM` asks the CRM which extension takes
 //! it ([`CrmRouting`](super::CrmRouting), falling back when the answer is no use), a custom
-//! app runs its program (`stasis`), and what this PBX cannot run yet (IVRs, ring groups,
-//! queues) is refused with 480.
+//! app or an IVR menu runs as a program (`stasis`), and what this PBX cannot run yet (ring
+//! groups, queues) is refused with 480.
 //!
 //! Not yet: timers and holidays (the closed destination is never used), DISA.
 
 use super::call::{admit, ring_extension, CallInput, CallRegistration};
 use super::caller::Caller;
 use super::dispatch::answer;
+use super::stasis::Entry;
 use super::Shared;
 use crate::cdr::Disposition;
 use crate::directory::ExtensionEntry;
 use crate::provisioning::destination::{CRM, HANGUP};
-use crate::routing::{custom_app, CustomApp, TrunkEntry};
+use crate::routing::{custom_app, ivr, CustomApp, Ivr, TrunkEntry};
 use sb_sip::endpoint::ServerRequest;
 use sb_sip::message;
 use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-/// What an inbound call's destination comes to.
+/// What an inbound call's destination comes to (a menu key's too).
 #[derive(Debug)]
-enum Decision {
+pub(super) enum Decision {
     /// Ring this extension of the route's tenant.
     Ring(ExtensionEntry),
     /// Refuse the call as Asterisk's `Hangup()` (cause 16) does on an unanswered channel:
@@ -32,6 +33,8 @@ enum Decision {
     Hangup,
     /// Run this custom app of the route's tenant.
     App(CustomApp),
+    /// Run this IVR menu of the route's tenant.
+    Menu(Ivr),
     /// Refuse the call with 480 and this reason phrase.
     Unavailable(String),
     /// The caller cancelled while the destination was being decided.
@@ -62,7 +65,12 @@ pub(super) async fn start(shared: Arc<Shared>, incoming: ServerRequest, trunk: T
     };
     match decided {
         Ok(Decision::Ring(callee)) => ring_extension(shared, incoming, caller, record, offer, &callee).await,
-        Ok(Decision::App(app)) => super::stasis::run_custom_app(shared, incoming, &caller, offer, app, record).await,
+        Ok(Decision::App(app)) => {
+            super::stasis::run_program(shared, incoming, &caller, offer, Entry::from(app), record).await
+        }
+        Ok(Decision::Menu(menu)) => {
+            super::stasis::run_program(shared, incoming, &caller, offer, Entry::from(menu), record).await
+        }
         Ok(Decision::Hangup) => {
             record.lastapp = "Hangup";
             record.publish_application();
@@ -82,7 +90,7 @@ pub(super) async fn start(shared: Arc<Shared>, incoming: ServerRequest, trunk: T
 }
 
 /// What `destination` (not `CRM`) comes to for a call of `tenant`.
-async fn decide(shared: &Shared, tenant: &str, destination: &str) -> sb_store::Result<Decision> {
+pub(super) async fn decide(shared: &Shared, tenant: &str, destination: &str) -> sb_store::Result<Decision> {
     if destination == HANGUP {
         return Ok(Decision::Hangup);
     }
@@ -91,6 +99,9 @@ async fn decide(shared: &Shared, tenant: &str, destination: &str) -> sb_store::R
     }
     if let Some(app) = custom_app(&shared.store, tenant, destination).await? {
         return Ok(Decision::App(app));
+    }
+    if let Some(menu) = ivr(&shared.store, tenant, destination).await? {
+        return Ok(Decision::Menu(menu));
     }
     Ok(Decision::Unavailable(format!("Temporarily Unavailable (destination {destination} is not supported yet)")))
 }

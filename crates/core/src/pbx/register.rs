@@ -21,7 +21,8 @@ pub(super) async fn handle(shared: Arc<Shared>, incoming: ServerRequest) {
     };
     // §10.3 step 6: the authenticated user must be allowed to change this AOR; an
     // extension may register itself only.
-    let aor = message::to(&request.headers).and_then(|to| to.uri.user().map(|u| String::from_utf8_lossy(u).into_owned()));
+    let aor =
+        message::to(&request.headers).and_then(|to| to.uri.user().map(|u| String::from_utf8_lossy(u).into_owned()));
     if aor.as_deref() != Some(extension.number.as_str()) {
         return answer(&shared, &incoming, 403, "Forbidden (may register only itself)").await;
     }
@@ -60,7 +61,9 @@ pub(super) async fn handle(shared: Arc<Shared>, incoming: ServerRequest) {
         Err(RegistrarError::Refused(e)) => {
             let status = e.status();
             let extra = match e {
-                crate::registrar::RegisterError::IntervalTooBrief { min } => vec![(HeaderName::MinExpires, min.to_string())],
+                crate::registrar::RegisterError::IntervalTooBrief { min } => {
+                    vec![(HeaderName::MinExpires, min.to_string())]
+                }
                 _ => Vec::new(),
             };
             answer_with(&shared, &incoming, status, &e.to_string(), extra).await;

@@ -65,6 +65,9 @@ pub const DEFAULT_SOUNDS_DIR: &str = "data/sounds";
 /// Where recordings are kept unless [`MediaEngine::with_media_dirs`](crate::relay::MediaEngine::with_media_dirs) says otherwise.
 pub const DEFAULT_RECORDINGS_DIR: &str = "data/recordings";
 
+/// Where IVR greetings are read from unless [`MediaEngine::with_greetings_dir`](crate::relay::MediaEngine::with_greetings_dir) says otherwise.
+pub const DEFAULT_GREETINGS_DIR: &str = "data/greetings";
+
 /// Where music-on-hold classes are read from unless [`ChannelEngine::with_moh_dir`] says
 /// otherwise: where Debian's `asterisk-moh-opsound-wav` installs its `default` class.
 pub const DEFAULT_MOH_DIR: &str = "/usr/share/asterisk/moh";
@@ -237,6 +240,12 @@ impl ChannelEngine {
     /// `recordings` (with a fresh prompt cache).
     pub(crate) fn with_media_dirs(mut self, sounds: PathBuf, recordings: PathBuf) -> ChannelEngine {
         self.prompts = Arc::new(Prompts::new(sounds, recordings));
+        self
+    }
+
+    /// The same engine, reading uploaded greetings from `dir`.
+    pub(crate) fn with_greetings_dir(mut self, dir: PathBuf) -> ChannelEngine {
+        self.prompts = Arc::new(self.prompts.with_greetings(dir));
         self
     }
 

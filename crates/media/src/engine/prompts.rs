@@ -40,6 +40,8 @@ const DEFAULT_TONEZONE: Tonezone = Tonezone::Us;
 pub(crate) struct Prompts {
     library: SoundLibrary,
     recordings: RecordingStore,
+    /// Uploaded greetings (`DIR/usergreetingNNNN.wav`), read as any prompt but uncached.
+    greetings: SoundLibrary,
     /// By (name, language). A std mutex held for a lookup or an insert, never across a
     /// file read, and never by the media clock.
     cache: Mutex<HashMap<(String, String), Cached>>,
@@ -59,6 +61,17 @@ impl Prompts {
         Prompts {
             library: SoundLibrary::new(sounds),
             recordings: RecordingStore::new(recordings),
+            greetings: SoundLibrary::new(super::DEFAULT_GREETINGS_DIR),
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The same sounds and recordings, with greetings read from `greetings`.
+    pub(crate) fn with_greetings(&self, greetings: PathBuf) -> Prompts {
+        Prompts {
+            library: self.library.clone(),
+            recordings: self.recordings.clone(),
+            greetings: SoundLibrary::new(greetings),
             cache: Mutex::new(HashMap::new()),
         }
     }
@@ -84,6 +97,7 @@ impl Prompts {
         match uri {
             MediaUri::Sound(name) => Ok(Source::Samples(self.prompt(name, language)?)),
             MediaUri::Recording(name) => Ok(Source::Samples(self.recording(name)?)),
+            MediaUri::Greeting(name) => Ok(Source::Samples(self.greetings.load(name, None)?.into())),
             MediaUri::Tone { name, tonezone } => Ok(Source::Tone(ToneGenerator::new(tone(name, tonezone.as_deref())?))),
             MediaUri::Digits(_) | MediaUri::Number(_) | MediaUri::Characters(_) => {
                 let names = uri.spoken_prompts().unwrap_or_default();

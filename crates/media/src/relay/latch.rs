@@ -115,15 +115,9 @@ mod tests {
         let mut latch = Latch::default();
         assert!(latch.accept(addr("198.51.100.7:61000"), start));
         assert!(!latch.accept(addr("203.0.113.66:5004"), start + Duration::from_millis(20)));
-        assert!(latch.accept(
-            addr("198.51.100.7:61000"),
-            start + Duration::from_millis(1900)
-        ));
+        assert!(latch.accept(addr("198.51.100.7:61000"), start + Duration::from_millis(1900)));
         // Silence is counted from the last accepted packet, not from the latch.
-        assert!(!latch.accept(
-            addr("203.0.113.66:5004"),
-            start + Duration::from_millis(3000)
-        ));
+        assert!(!latch.accept(addr("203.0.113.66:5004"), start + Duration::from_millis(3000)));
         assert_eq!(latch.destination(), Some(addr("198.51.100.7:61000")));
     }
 
@@ -145,9 +139,6 @@ mod tests {
         latch.set_hint(Some(addr("198.51.100.9:4000")));
         assert!(latch.accept(addr("198.51.100.9:4000"), start + Duration::from_millis(20)));
         assert_eq!(latch.destination(), Some(addr("198.51.100.9:4000")));
-        assert!(!latch.accept(
-            addr("198.51.100.7:61000"),
-            start + Duration::from_millis(40)
-        ));
+        assert!(!latch.accept(addr("198.51.100.7:61000"), start + Duration::from_millis(40)));
     }
 }

@@ -210,6 +210,13 @@ impl MediaEngine {
         self
     }
 
+    /// The same engine, with uploaded greetings (which IVRs play) read from `dir`. Call it
+    /// after [`MediaEngine::with_media_dirs`], before cloning the engine.
+    pub fn with_greetings_dir(mut self, dir: impl Into<PathBuf>) -> MediaEngine {
+        self.channels = self.channels.with_greetings_dir(dir.into());
+        self
+    }
+
     /// The same engine, with music-on-hold classes read from `dir` (see
     /// [`crate::sound::moh`]). Call it before cloning the engine, as
     /// [`MediaEngine::with_media_dirs`].

@@ -55,13 +55,7 @@ impl PortPool {
         let end = u32::from(range.end);
         // The even ports `first..end`: each needs its odd neighbour, at most `end`.
         let pairs = end.saturating_sub(first).div_ceil(2) as usize;
-        PortPool {
-            range,
-            first,
-            pairs,
-            used: Mutex::new(vec![0; pairs.div_ceil(64)]),
-            leased: AtomicUsize::new(0),
-        }
+        PortPool { range, first, pairs, used: Mutex::new(vec![0; pairs.div_ceil(64)]), leased: AtomicUsize::new(0) }
     }
 
     /// UDP ports held by leases.
@@ -79,16 +73,14 @@ impl PortPool {
     /// scan: at most 32768 bits, once per relay side at call setup.
     fn take(&self, from: usize) -> Option<usize> {
         let mut used = self.lock();
-        (0..self.pairs)
-            .map(|offset| (from + offset) % self.pairs)
-            .find(|&pair| {
-                let (word, bit) = (pair / 64, 1u64 << (pair % 64));
-                let free = used[word] & bit == 0;
-                if free {
-                    used[word] |= bit;
-                }
-                free
-            })
+        (0..self.pairs).map(|offset| (from + offset) % self.pairs).find(|&pair| {
+            let (word, bit) = (pair / 64, 1u64 << (pair % 64));
+            let free = used[word] & bit == 0;
+            if free {
+                used[word] |= bit;
+            }
+            free
+        })
     }
 
     /// Marks `pair` free again.
@@ -128,14 +120,7 @@ pub(crate) fn bind_pair(pool: &Arc<PortPool>, ip: IpAddr) -> Result<BoundPair, M
         match bind_both(ip, pool.port(pair)) {
             Ok((rtp, rtcp)) => {
                 pool.leased.fetch_add(1, Ordering::Relaxed);
-                break Ok(BoundPair {
-                    rtp,
-                    rtcp,
-                    lease: PortLease {
-                        pool: Arc::clone(pool),
-                        pair,
-                    },
-                });
+                break Ok(BoundPair { rtp, rtcp, lease: PortLease { pool: Arc::clone(pool), pair } });
             }
             Err(BindError::Refused) => refused.push(pair),
             Err(BindError::Failed(error)) => {
@@ -171,18 +156,13 @@ fn bind_one(addr: SocketAddr) -> Result<UdpSocket, BindError> {
         io::ErrorKind::AddrInUse | io::ErrorKind::PermissionDenied => BindError::Refused,
         _ => BindError::Failed(MediaError::Socket { addr, source }),
     })?;
-    socket
-        .set_nonblocking(true)
-        .map_err(|source| BindError::Failed(MediaError::Socket { addr, source }))?;
+    socket.set_nonblocking(true).map_err(|source| BindError::Failed(MediaError::Socket { addr, source }))?;
     Ok(socket)
 }
 
 /// The error for a range with no pair left.
 fn exhausted(pool: &PortPool) -> MediaError {
-    MediaError::PortsExhausted {
-        start: pool.range.start,
-        end: pool.range.end,
-    }
+    MediaError::PortsExhausted { start: pool.range.start, end: pool.range.end }
 }
 
 #[cfg(test)]

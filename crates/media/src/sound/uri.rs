@@ -34,6 +34,9 @@ pub enum MediaUri {
     Number(i32),
     /// `characters:abc`: characters spelled out.
     Characters(String),
+    /// A greeting uploaded through the provisioning API (`usergreetingNNNN`), which IVRs
+    /// play. Not an ARI scheme: it is never parsed from text.
+    Greeting(String),
 }
 
 /// Why a media URI was refused.
@@ -137,6 +140,7 @@ impl fmt::Display for MediaUri {
             Self::Digits(digits) => write!(f, "{DIGITS}:{digits}"),
             Self::Number(number) => write!(f, "{NUMBER}:{number}"),
             Self::Characters(text) => write!(f, "{CHARACTERS}:{text}"),
+            Self::Greeting(name) => write!(f, "greeting:{name}"),
         }
     }
 }
@@ -149,7 +153,7 @@ impl MediaUri {
             Self::Digits(digits) => Some(digit_prompts(digits)),
             Self::Number(number) => Some(number_prompts(*number)),
             Self::Characters(text) => Some(character_prompts(text)),
-            Self::Sound(_) | Self::Recording(_) | Self::Tone { .. } => None,
+            Self::Sound(_) | Self::Recording(_) | Self::Tone { .. } | Self::Greeting(_) => None,
         }
     }
 }

@@ -790,6 +790,9 @@ impl ChannelTask {
                 let channel = self.snap();
                 let duration_ms = u64::try_from(duration.as_millis()).unwrap_or(u64::MAX);
                 self.publish(EventKind::ChannelDtmfReceived { channel, digit, duration_ms });
+                if let Driver::Program(program) = &mut self.driver {
+                    program.key_pressed(digit);
+                }
             }
             MediaEvent::PlaybackStarted { playback, .. } => {
                 if let Some(playback) = self.shared.stasis.playback_state(&playback, PlaybackState::Playing) {

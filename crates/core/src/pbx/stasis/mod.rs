@@ -25,7 +25,7 @@ pub use model::{
     RecordingState, Target,
 };
 pub use originate::{Originate, OriginateTarget};
-pub(super) use program::run_custom_app;
+pub(super) use program::{run_program, Entry};
 
 use super::{Pbx, Shared};
 use command::Command;
