@@ -19,7 +19,7 @@
 # asterisk/asterisk; the caller is its 1001 (pass1001); the originate goes to its endpoint
 # 1003 with the UAS's address in the dial string (1003's static contact is port 5070, which
 # other anchor users take). Switchboard: a fresh `serve --demo` (built here, data in OUT)
-# with SWITCHBOARD_ARI_USERS=asterisk:asterisk, the custom app 700 = Stasis(test) made
+# with SWITCHBOARD_ARI_USERS=asterisk:asterisk, the demo's custom app 700 set to Stasis(test)
 # through /api, SIP passwords of 1001 and 1003 set through /api, 1003 registered by SIPp.
 #
 # Needs root (the anchor's chroot), SIPp, node with `npm ci` done and the venv .venv in the
@@ -55,6 +55,9 @@ CALLER_PORT=${CALLER_PORT:-16100}
 CALLER_MEDIA_PORT=${CALLER_MEDIA_PORT:-16110}
 UAS_PORT=${UAS_PORT:-16120}
 UAS_MEDIA_PORT=${UAS_MEDIA_PORT:-16130}
+# The prompts Switchboard plays: the anchor's own (hello-world.wav among them), so both
+# PBXs play the same file.
+SB_SOUNDS=${SB_SOUNDS:-$ANCHOR_ROOT/usr/share/asterisk/sounds/en_US_f_Allison}
 STASIS_NUMBER=700
 APP="test"
 
@@ -75,7 +78,7 @@ done
 sipp_in() {
     local dir=$1
     shift
-    (cd "$dir" && sipp "$@" -i 127.0.0.1 -mi 127.0.0.1 -m 1 -nostdin -timeout_error -trace_err -trace_msg)
+    (cd "$dir" && exec sipp "$@" -i 127.0.0.1 -mi 127.0.0.1 -m 1 -nostdin -timeout_error -trace_err -trace_msg)
 }
 
 # sipp_dir DIR: makes DIR hold the scenarios and the pcaps they play.
@@ -195,7 +198,7 @@ switchboard_half() {
     local log=$out/switchboard/server.log
     SWITCHBOARD_ADMIN_TOKEN=$token SWITCHBOARD_ARI_USERS=asterisk:asterisk SWITCHBOARD_LOG=${SWITCHBOARD_LOG:-warn} \
         "$bin" serve --demo --data "$data" --http 127.0.0.1:0 --sip 127.0.0.1:0 --crm 127.0.0.1:0 \
-        --rtp-ports "$SB_RTP_PORTS" >"$log" 2>&1 &
+        --rtp-ports "$SB_RTP_PORTS" --sounds "$SB_SOUNDS" >"$log" 2>&1 &
     sb_pid=$!
     local http="" sip=""
     for _ in $(seq 1 200); do
@@ -212,8 +215,9 @@ switchboard_half() {
     for ext in 1001 1003; do
         "${call[@]}" -X PUT -d "{\"passwd\": \"$password\"}" "$api/extensions/$ext" >/dev/null
     done
-    "${call[@]}" -d "{\"pkey\": \"$STASIS_NUMBER\", \"cluster\": \"default\", \"desc\": \"ARI app $APP\",
-        \"extcode\": \"Stasis($APP)\", \"span\": \"Internal\"}" "$api/customapps" >/dev/null
+    # --demo seeds 700 as Stasis(demo): point it at this run's application.
+    "${call[@]}" -X PUT -d "{\"desc\": \"ARI app $APP\", \"extcode\": \"Stasis($APP)\", \"span\": \"Internal\"}" \
+        "$api/customapps/$STASIS_NUMBER" >/dev/null
     say "switchboard: SIP $sip, ARI $http (pid $sb_pid)"
     run_both switchboard "$http" "$sip" "$password" PJSIP/1003 "$password"
 }

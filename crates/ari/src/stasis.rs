@@ -178,6 +178,10 @@ fn translate(kind: EventKind) -> (Event, Recipients, Follow) {
             let to = on_channel(&snapshot);
             (Event::ChannelHold(e::ChannelHold { channel: channel(&snapshot), musicclass: None }), to, Follow::Nothing)
         }
+        EventKind::ChannelConnectedLine { channel: snapshot } => {
+            let to = on_channel(&snapshot);
+            (Event::ChannelConnectedLine(e::ChannelConnectedLine { channel: channel(&snapshot) }), to, Follow::Nothing)
+        }
         EventKind::ChannelUnhold { channel: snapshot } => {
             let to = on_channel(&snapshot);
             (Event::ChannelUnhold(e::ChannelUnhold { channel: channel(&snapshot) }), to, Follow::Nothing)

@@ -177,6 +177,11 @@ async fn an_application_answers_plays_records_and_bridges_a_call_with_an_origina
     assert_eq!(ari(&pbx, Method::POST, &format!("bridges/{bridge_id}/addChannel?channel={other}")).await.0, 204);
     let entered = events.expect("ChannelEnteredBridge").await;
     assert_eq!(entered["bridge"]["channels"], json!([id, other]));
+    // As Asterisk: the originated channel is now connected to the caller (the caller's own
+    // connected party stays as it was, the originated channel having no caller id).
+    let connected = events.expect("ChannelConnectedLine").await;
+    assert_eq!(connected["channel"]["id"], other.as_str());
+    assert_eq!(connected["channel"]["connected"]["number"], "1001");
     let (_, listed) = ari(&pbx, Method::GET, "channels").await;
     assert_eq!(listed.as_array().map(Vec::len), Some(2), "{listed}");
 

@@ -4,7 +4,7 @@
 
 use super::command::ChannelOp;
 use super::event::EventKind;
-use super::model::{BridgeSnapshot, BridgeType, PlaybackSnapshot, PlaybackState, Target};
+use super::model::{BridgeSnapshot, BridgeType, ChannelSnapshot, PlaybackSnapshot, PlaybackState, Target};
 use super::{lock, BridgeEntry, Registry, Stasis, StasisError};
 use sb_media::engine::{BridgeKind, MediaEvent};
 use sb_media::sound::uri::MediaUri;
@@ -28,6 +28,24 @@ pub(super) fn left(registry: &Registry, bridge: &str, channel: &str) -> Option<B
     let entry = bridges.get_mut(bridge)?;
     entry.snapshot.channels.retain(|c| c != channel);
     Some(entry.snapshot.clone())
+}
+
+/// Two channels now alone in a bridge: each one's connected party becomes the other's
+/// caller, as Asterisk's bridging updates connected lines. Answers the channels whose
+/// connected party changed, the joining one first.
+pub(super) fn connect_lines(registry: &Registry, joining: &str, other: &str) -> Vec<ChannelSnapshot> {
+    let channels = lock(&registry.channels);
+    let (Some(a), Some(b)) = (channels.get(joining), channels.get(other)) else { return Vec::new() };
+    let callers = (lock(&a.snapshot).caller.clone(), lock(&b.snapshot).caller.clone());
+    let mut changed = Vec::new();
+    for (entry, peer_caller) in [(a, callers.1), (b, callers.0)] {
+        let mut snapshot = lock(&entry.snapshot);
+        if snapshot.connected != peer_caller {
+            snapshot.connected = peer_caller;
+            changed.push(snapshot.clone());
+        }
+    }
+    changed
 }
 
 impl Stasis {

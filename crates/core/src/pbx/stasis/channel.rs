@@ -554,7 +554,16 @@ impl ChannelTask {
         let channel_id = self.id();
         let channel = self.update(|s| s.bridge = Some(bridge_id.clone()));
         if let Some(bridge) = bridge::joined(&self.shared.stasis, &bridge_id, &channel_id) {
+            let pair = match bridge.channels.as_slice() {
+                [first, second] => Some(if *first == channel_id { second.clone() } else { first.clone() }),
+                _ => None,
+            };
             self.publish(EventKind::ChannelEnteredBridge { bridge, channel });
+            if let Some(other) = pair {
+                for channel in bridge::connect_lines(&self.shared.stasis, &channel_id, &other) {
+                    self.publish(EventKind::ChannelConnectedLine { channel });
+                }
+            }
         }
         self.bridge = Some((bridge_id, media));
     }

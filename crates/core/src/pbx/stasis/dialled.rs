@@ -93,9 +93,11 @@ impl ChannelTask {
         let (events_tx, _) = mpsc::channel(1);
         let bridge = Arc::new(self.shared.media.channels().bridge_of(BridgeKind::Mixing, events_tx));
         let (news_tx, news) = mpsc::channel(8);
+        let caller = self.snap().caller;
         let outgoing = Outgoing {
             targets,
-            caller: self.snap().caller,
+            connected: caller.clone(),
+            caller,
             channel_id: None,
             variables: Default::default(),
             ring: timeout.filter(|t| !t.is_zero()).unwrap_or(DEFAULT_RING),

@@ -88,6 +88,11 @@ pub enum EventKind {
         /// The channel.
         channel: ChannelSnapshot,
     },
+    /// The party the channel is connected to changed (it shares a bridge with another).
+    ChannelConnectedLine {
+        /// The channel, with its new connected party.
+        channel: ChannelSnapshot,
+    },
     /// An originated or dialled channel progressed (`Dial` event).
     Dial {
         /// The channel being dialled.

@@ -88,6 +88,8 @@ pub(super) async fn start(shared: &Arc<Shared>, request: Originate) -> Result<Ch
     let outgoing = Outgoing {
         targets: vec![target],
         caller,
+        // As Asterisk's originate: nobody yet; bridging tells who.
+        connected: Party::default(),
         channel_id: request.channel_id.clone(),
         variables: request.variables.clone(),
         ring: request.timeout,
@@ -114,6 +116,8 @@ pub(super) struct Outgoing {
     pub targets: Vec<OriginateTarget>,
     /// The caller id it shows.
     pub caller: Party,
+    /// Whom it is connected to.
+    pub connected: Party,
     /// The id an application chose.
     pub channel_id: Option<String>,
     /// Variables set on it.
@@ -175,7 +179,7 @@ pub(super) async fn place(
         protocol_id: call_id.clone(),
         state: ChannelState::Down,
         caller,
-        connected: Party { name: first.display.clone().unwrap_or_default(), number: first.number.clone() },
+        connected: outgoing.connected,
         accountcode: String::new(),
         dialplan: Location { context: first.tenant.clone(), exten: "s".into(), priority: 1, ..Location::default() },
         created: time::OffsetDateTime::now_utc(),
