@@ -279,3 +279,72 @@ async fn continue_hands_the_channel_back_to_the_custom_app_which_plays_and_hangs
         assert_eq!(cdr["lastapp"], "Stasis", "{cdr}");
     }
 }
+
+/// An RTP header's payload type and the payload's length.
+fn rtp_payload_type(packet: &[u8]) -> Option<(u8, usize)> {
+    (packet.len() > 12 && packet[0] >> 6 == 2).then(|| (packet[1] & 0x7f, packet.len() - 12))
+}
+
+#[tokio::test]
+async fn external_media_channels_send_rtp_to_the_host_the_application_names() {
+    let dir = TempDir::new("ari-external-media");
+    let pbx = stasis_pbx(&dir).await;
+    let mut events = Events::connect(&pbx, "tour").await;
+    let peer = tokio::net::UdpSocket::bind("127.0.0.1:0").await.expect("udp");
+    let host = peer.local_addr().expect("addr");
+
+    // Asterisk's checks and messages first.
+    for (query, status, message) in [
+        ("app=tour&format=ulaw", 400, "external_host cannot be empty"),
+        ("app=tour&format=ulaw&external_host=127.0.0.1", 400, "external_host must be <host>:<port>"),
+        ("app=tour&external_host=127.0.0.1:4000&format=ulaw&transport=tcp", 501, ""),
+        ("app=tour&external_host=127.0.0.1:4000&format=ulaw&encapsulation=audiosocket&transport=tcp", 501, ""),
+        ("app=tour&external_host=127.0.0.1:4000&format=slin16", 400, ""),
+        ("app=nobody&external_host=127.0.0.1:4000&format=ulaw", 400, ""),
+    ] {
+        let (got, body) = ari(&pbx, Method::POST, &format!("channels/externalMedia?{query}")).await;
+        assert_eq!(got, status, "{query}: {body}");
+        if !message.is_empty() {
+            assert_eq!(body["message"], message, "{query}");
+        }
+    }
+
+    let path = format!("channels/externalMedia?app=tour&external_host={host}&format=ulaw&channelId=em-1&data=stt");
+    let (status, created) = ari(&pbx, Method::POST, &path).await;
+    assert_eq!(status, 200, "{created}");
+    assert_eq!((created["id"].as_str(), created["state"].as_str()), (Some("em-1"), Some("Up")), "{created}");
+    assert!(created["name"].as_str().is_some_and(|n| n.starts_with(&format!("UnicastRTP/{host}-"))), "{created}");
+    let local_port: u16 = created["channelvars"]["UNICASTRTP_LOCAL_PORT"]
+        .as_str()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no UNICASTRTP_LOCAL_PORT: {created}"));
+    assert_eq!(created["channelvars"]["UNICASTRTP_LOCAL_ADDRESS"], "127.0.0.1");
+    let start = events.expect("StasisStart").await;
+    assert_eq!(start["channel"]["id"], "em-1");
+
+    // What the channel plays arrives here as PCMU, from the port it announced.
+    assert_eq!(ari(&pbx, Method::POST, "channels/em-1/play?media=sound:beep").await.0, 201);
+    let mut buffer = [0u8; 2048];
+    let mut packets = 0;
+    while packets < 10 {
+        let (len, from) = tokio::time::timeout(Duration::from_secs(5), peer.recv_from(&mut buffer))
+            .await
+            .unwrap_or_else(|_| panic!("only {packets} RTP packets reached the external host"))
+            .expect("recv");
+        assert_eq!(from.port(), local_port, "RTP from another port than announced");
+        assert_eq!(rtp_payload_type(&buffer[..len]), Some((0, 160)), "not 20 ms of PCMU");
+        packets += 1;
+    }
+
+    assert_eq!(ari(&pbx, Method::DELETE, "channels/em-1").await.0, 204);
+    events.expect("PlaybackStarted").await;
+    loop {
+        let event = events.next().await;
+        if event["type"] == "ChannelDestroyed" {
+            assert_eq!(event["channel"]["id"], "em-1");
+            break;
+        }
+    }
+    let (_, listed) = ari(&pbx, Method::GET, "channels").await;
+    assert_eq!(listed, json!([]));
+}

@@ -1,8 +1,9 @@
 //! `/channels`: the channels applications control (see `sb_core::pbx::Stasis`): placing
 //! them (originate, create, dial), answering, ringing, hanging up, media on them (play,
 //! record, DTMF, mute, hold, music, silence), their variables, and moving them between
-//! applications. Snoop, external media, redirect and transfer progress need media and
-//! SIP features Switchboard does not have yet: 501 once the channel is known.
+//! applications; external media channels (RTP over UDP, G.711). Snoop, redirect and
+//! transfer progress need media and SIP features Switchboard does not have yet: 501 once
+//! the channel is known.
 
 use super::stasis_errors::{ari_error, stasis};
 use super::{handler, Call, Handler, Reply};
@@ -10,7 +11,9 @@ use crate::error::AriError;
 use crate::models::{RtpStat, Variable, Variables};
 use crate::stasis::{channel, playback, recording};
 use crate::state::AriState;
-use sb_core::pbx::{ChannelOp, HangupCause, MuteDirection, OpReply, Originate, PlaybackSnapshot};
+use sb_core::pbx::{
+    ChannelOp, ExternalCodec, ExternalMedia, HangupCause, MuteDirection, OpReply, Originate, PlaybackSnapshot,
+};
 use sb_media::engine::{RecordOptions, TerminateOn};
 use sb_media::sound::recording::IfExists;
 use sb_media::sound::uri::MediaUri;
@@ -49,7 +52,7 @@ pub(super) fn bind(nickname: &str) -> Option<Handler> {
         "dial" => handler!(dial),
         "rtpstatistics" => handler!(rtp_statistics),
         "redirect" | "snoopChannel" | "snoopChannelWithId" | "transfer_progress" => handler!(unsupported),
-        "externalMedia" => handler!(not_implemented),
+        "externalMedia" => handler!(external_media),
         _ => None,
     }
 }
@@ -412,6 +415,39 @@ async fn unsupported(state: AriState, call: Call) -> Result<Reply, AriError> {
     Err(AriError::not_implemented("Not implemented"))
 }
 
-async fn not_implemented(_state: AriState, _call: Call) -> Result<Reply, AriError> {
-    Err(AriError::not_implemented("Not implemented"))
+/// `POST /channels/externalMedia`, checked in Asterisk's order with its messages; RTP over
+/// UDP only (AudioSocket and WebSocket transports answer 501, as unsupported ones do there).
+async fn external_media(state: AriState, call: Call) -> Result<Reply, AriError> {
+    let text = |name| call.params.text(name).filter(|v| !v.is_empty());
+    let app = text("app").ok_or_else(|| AriError::bad_request("app cannot be empty"))?.to_owned();
+    let external_host = text("external_host").ok_or_else(|| AriError::bad_request("external_host cannot be empty"))?;
+    let host_port = || AriError::bad_request("external_host must be <host>:<port>");
+    if !external_host.rsplit_once(':').is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok()) {
+        return Err(host_port());
+    }
+    let format = text("format").ok_or_else(|| AriError::bad_request("format cannot be empty"))?;
+    let encapsulation = text("encapsulation").unwrap_or("rtp");
+    let transport = text("transport").unwrap_or("udp");
+    if !(encapsulation.eq_ignore_ascii_case("rtp") && transport.eq_ignore_ascii_case("udp")) {
+        return Err(AriError::not_implemented("The encapsulation and/or transport is not supported"));
+    }
+    let codec = ExternalCodec::parse(format)
+        .ok_or_else(|| AriError::bad_request(format!("Provided format {format} is not supported (ulaw, alaw)")))?;
+    let host =
+        tokio::net::lookup_host(external_host).await.ok().and_then(|mut found| found.next()).ok_or_else(host_port)?;
+    let request = ExternalMedia {
+        app,
+        host,
+        codec,
+        channel_id: text("channelId").map(str::to_owned),
+        variables: variables(&call)?,
+        data: text("data").map(str::to_owned),
+    };
+    let created = stasis(&state)?.external_media(request).await.map_err(ari_error)?;
+    let mut model = channel(&created);
+    // As Asterisk: the response (only) carries the channel's variables, among them where to
+    // send RTP to.
+    let vars = created.variables.iter().map(|(k, v)| (k.clone(), Value::from(v.as_str()))).collect::<Map<_, _>>();
+    model.channelvars = Some(vars);
+    Ok(Reply::json(model))
 }

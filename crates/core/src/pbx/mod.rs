@@ -51,9 +51,9 @@ use sb_sip::auth::digest::Algorithm;
 use sb_sip::endpoint::{Endpoint, Incoming};
 use sb_store::Store;
 pub use stasis::{
-    fresh_id, AppDirectory, BridgeSnapshot, BridgeType, ChannelOp, ChannelSnapshot, EventKind, HangupCause, Location,
-    MuteDirection, OpReply, Originate, OriginateTarget, Party, PlaybackSnapshot, PlaybackState, RecordingSnapshot,
-    RecordingState, Stasis, StasisError, StasisEvent, Target,
+    fresh_id, AppDirectory, BridgeSnapshot, BridgeType, ChannelOp, ChannelSnapshot, EventKind, ExternalCodec,
+    ExternalMedia, HangupCause, Location, MuteDirection, OpReply, Originate, OriginateTarget, Party, PlaybackSnapshot,
+    PlaybackState, RecordingSnapshot, RecordingState, Stasis, StasisError, StasisEvent, Target,
 };
 pub use status::{MessageOutcome, PeerState, ReferTarget, StatusError};
 use std::collections::HashMap;

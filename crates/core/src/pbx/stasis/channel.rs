@@ -70,6 +70,8 @@ pub(super) enum Leg {
     Dialling { dial: Dial, deadline: Instant, dialstring: String, offer_sdp: String },
     /// An established dialog, and the SDP we answer re-INVITEs with.
     Up { dialog: Dialog, peer: Peer, our_sdp: String, contact: String, _dialog: Live },
+    /// No SIP: the media goes to an address the application named (`externalMedia`).
+    External,
     /// Hung up.
     Ended,
 }
@@ -451,7 +453,7 @@ impl ChannelTask {
                 self.on_answered();
                 Ok(())
             }
-            leg @ Leg::Up { .. } => {
+            leg @ (Leg::Up { .. } | Leg::External) => {
                 self.leg = leg;
                 Ok(())
             }
@@ -899,7 +901,7 @@ impl ChannelTask {
                     let _ = self.shared.endpoint.request(bye, peer).await;
                 }
             }
-            Leg::Unplaced(_) | Leg::Ended => {}
+            Leg::Unplaced(_) | Leg::External | Leg::Ended => {}
         }
     }
 

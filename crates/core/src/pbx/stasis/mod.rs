@@ -13,6 +13,7 @@ mod channel;
 mod command;
 mod dialled;
 mod event;
+mod external;
 mod model;
 mod originate;
 mod program;
@@ -20,6 +21,7 @@ mod program;
 pub use bridge::uuid_like as fresh_id;
 pub use command::{ChannelOp, HangupCause, MuteDirection, OpReply};
 pub use event::{EventKind, StasisEvent};
+pub use external::{ExternalCodec, ExternalMedia};
 pub use model::{
     BridgeSnapshot, BridgeType, ChannelSnapshot, Location, Party, PlaybackSnapshot, PlaybackState, RecordingSnapshot,
     RecordingState, Target,

@@ -1,0 +1,171 @@
+//! External media channels (ARI's `externalMedia`, Asterisk's `UnicastRTP/<host>:<port>`): a
+//! channel with no SIP at all whose media channel sends plain RTP to an address the
+//! application names and takes what comes back from it, as a speech recogniser or a media
+//! server needs. It is up at once and in its application from the start; hanging it up
+//! just closes its media.
+
+use super::channel::{ChannelTask, Driver, Leg, Parts};
+use super::event::EventKind;
+use super::model::{ChannelSnapshot, Location, Party};
+use super::{Stasis, StasisError};
+use crate::events::ChannelState;
+use sb_media::sdp::SessionDescription;
+use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr, UdpSocket};
+use std::sync::Arc;
+use tokio::sync::mpsc;
+
+/// The codecs an external media channel can speak (G.711, what the engine carries).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExternalCodec {
+    /// `ulaw`: PCMU, payload type 0.
+    Ulaw,
+    /// `alaw`: PCMA, payload type 8.
+    Alaw,
+}
+
+impl ExternalCodec {
+    /// Asterisk's format name (`ulaw`, `alaw`), if it is one of ours.
+    pub fn parse(format: &str) -> Option<ExternalCodec> {
+        match format.to_ascii_lowercase().as_str() {
+            "ulaw" => Some(ExternalCodec::Ulaw),
+            "alaw" => Some(ExternalCodec::Alaw),
+            _ => None,
+        }
+    }
+
+    fn payload(self) -> (u8, &'static str) {
+        match self {
+            ExternalCodec::Ulaw => (0, "PCMU"),
+            ExternalCodec::Alaw => (8, "PCMA"),
+        }
+    }
+}
+
+/// What to make.
+#[derive(Debug, Clone)]
+pub struct ExternalMedia {
+    /// The application the channel is in.
+    pub app: String,
+    /// Where its RTP goes (and whence it is expected).
+    pub host: SocketAddr,
+    /// The codec.
+    pub codec: ExternalCodec,
+    /// The id the application chose.
+    pub channel_id: Option<String>,
+    /// Variables to set on it.
+    pub variables: BTreeMap<String, String>,
+    /// The application's `data`, shown as the channel's dialplan data.
+    pub data: Option<String>,
+}
+
+/// The answer an RTP peer at `host` speaking `codec` would give: what the media channel
+/// needs to send to it.
+fn answer_from(host: SocketAddr, codec: ExternalCodec) -> Result<SessionDescription, StasisError> {
+    let (payload, name) = codec.payload();
+    let family = if host.is_ipv4() { "IP4" } else { "IP6" };
+    let ip = host.ip();
+    let text = format!(
+        "v=0\r\no=- 0 0 IN {family} {ip}\r\ns=-\r\nc=IN {family} {ip}\r\nt=0 0\r\nm=audio {port} RTP/AVP {payload}\r\n\
+         a=rtpmap:{payload} {name}/8000\r\na=sendrecv\r\n",
+        port = host.port()
+    );
+    SessionDescription::parse(&text).map_err(|e| StasisError::Failed(format!("external media answer: {e}")))
+}
+
+/// The local address packets to `host` leave from (asks the routing table; sends nothing).
+fn local_address_towards(host: SocketAddr) -> Option<IpAddr> {
+    let any: SocketAddr = if host.is_ipv4() { ([0, 0, 0, 0], 0).into() } else { ([0u16; 8], 0).into() };
+    let socket = UdpSocket::bind(any).ok()?;
+    socket.connect(host).ok()?;
+    socket.local_addr().ok().map(|a| a.ip()).filter(|ip| !ip.is_unspecified())
+}
+
+impl Stasis {
+    /// Makes an external media channel in `request.app`.
+    pub async fn external_media(&self, request: ExternalMedia) -> Result<ChannelSnapshot, StasisError> {
+        let shared = &self.shared;
+        if !shared.stasis.app_registered(&request.app) {
+            return Err(StasisError::BadRequest(format!("Application {} not registered", request.app)));
+        }
+        if let Some(id) = &request.channel_id {
+            if shared.stasis.channel_exists(id) {
+                return Err(StasisError::Conflict("Channel with given unique ID already exists".into()));
+            }
+        }
+        let advertise = local_address_towards(request.host)
+            .ok_or_else(|| StasisError::BadRequest(format!("No route to external_host {}", request.host)))?;
+        let (media_tx, media_events) = mpsc::channel(64);
+        let (media, offer_sdp) =
+            shared.media.channels().offer(advertise, media_tx).await.map_err(|e| StasisError::Failed(e.to_string()))?;
+        let local = SessionDescription::parse(&offer_sdp)
+            .ok()
+            .and_then(|sdp| sdp.audio_target())
+            .ok_or_else(|| StasisError::Failed("the media channel has no local address".into()))?;
+        media
+            .apply_answer(&answer_from(request.host, request.codec)?)
+            .map_err(|e| StasisError::Failed(e.to_string()))?;
+        media.set_remote(request.host);
+
+        let mut variables = request.variables;
+        variables.insert("UNICASTRTP_LOCAL_ADDRESS".into(), local.ip().to_string());
+        variables.insert("UNICASTRTP_LOCAL_PORT".into(), local.port().to_string());
+        let id = request.channel_id.unwrap_or_else(super::bridge::uuid_like);
+        let snapshot = ChannelSnapshot {
+            id: id.clone(),
+            name: format!("UnicastRTP/{}-{:08x}", request.host, rand::random::<u32>()),
+            protocol_id: String::new(),
+            state: ChannelState::Up,
+            caller: Party::default(),
+            connected: Party::default(),
+            accountcode: String::new(),
+            dialplan: Location {
+                app_name: "AppDial2".into(),
+                app_data: request.data.unwrap_or_default(),
+                ..Location::default()
+            },
+            created: time::OffsetDateTime::now_utc(),
+            language: "en".into(),
+            tenant: String::new(),
+            app: None,
+            bridge: None,
+            variables,
+        };
+        let mut task = ChannelTask::register(Parts {
+            shared: Arc::clone(shared),
+            snapshot,
+            media,
+            media_events,
+            leg: Leg::External,
+            driver: Driver::Stasis { app: request.app.clone() },
+            record: None,
+            extension: None,
+            call_ids: Vec::new(),
+        })?;
+        let created = task.snap();
+        task.publish(EventKind::ChannelCreated { channel: created, app: Some(request.app.clone()) });
+        task.enter_stasis(&request.app, Vec::new());
+        let snapshot = task.snap();
+        tokio::spawn(task.run());
+        Ok(snapshot)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_are_asterisks_g711_names() {
+        assert_eq!(ExternalCodec::parse("ulaw"), Some(ExternalCodec::Ulaw));
+        assert_eq!(ExternalCodec::parse("ALAW"), Some(ExternalCodec::Alaw));
+        assert_eq!(ExternalCodec::parse("slin16"), None);
+    }
+
+    #[test]
+    fn the_peer_answer_names_the_host_and_codec() {
+        let host: SocketAddr = "127.0.0.1:40000".parse().expect("addr");
+        let answer = answer_from(host, ExternalCodec::Alaw).expect("answer");
+        assert_eq!(answer.audio_target(), Some(host));
+    }
+}
