@@ -243,6 +243,26 @@ async fn operations_on_missing_or_unfit_objects_answer_as_asterisk() {
     assert_eq!(status, 501, "{body}");
     let (status, listed) = ari(&pbx, Method::GET, "bridges").await;
     assert_eq!((status, listed.as_array().map(Vec::len)), (200, Some(1)));
+
+    // Bridge variables, one and several, as channel variables.
+    assert_eq!(ari(&pbx, Method::POST, "bridges/b-1/variable?variable=QUEUE&value=sales").await.0, 204);
+    assert_eq!(ari(&pbx, Method::GET, "bridges/b-1/variable?variable=QUEUE").await, (200, json!({"value": "sales"})));
+    let (status, body) = ari(&pbx, Method::GET, "bridges/b-1/variable?variable=NONE").await;
+    assert_eq!((status, &body["message"]), (404, &json!("Provided variable was not found")));
+    let server = pbx.server.as_ref().expect("switchboard");
+    let set_several = server
+        .client
+        .post(server.url("/ari/bridges/b-1/variables"))
+        .basic_auth("app", Some("s3cret"))
+        .json(&json!({"variables": {"A": "1", "B": "two"}}))
+        .send()
+        .await
+        .expect("setBridgeVars");
+    assert_eq!(set_several.status().as_u16(), 204);
+    let (status, several) = ari(&pbx, Method::GET, "bridges/b-1/variables?variables=A,B,QUEUE").await;
+    assert_eq!((status, several), (200, json!({"variables": {"A": "1", "B": "two", "QUEUE": "sales"}})));
+    assert_eq!(ari(&pbx, Method::GET, "bridges/nope/variable?variable=A").await.0, 404);
+    assert_eq!(ari(&pbx, Method::POST, "bridges/nope/variable?variable=A&value=1").await.0, 404);
 }
 
 #[tokio::test]

@@ -1,9 +1,10 @@
 //! `/bridges`: bridges applications make (mixing or holding, on the media engine), their
-//! members, announcer playbacks and music on hold. Bridge recordings, bridge variables and
-//! video sources need what Switchboard does not have yet: 501 once the bridge is known.
+//! members, announcer playbacks, music on hold and variables. Bridge recordings and video
+//! sources need what Switchboard does not have yet: 501 once the bridge is known.
 
 use super::channels::{created_playback, media, playback_id};
 use super::stasis_errors::{ari_error, stasis};
+use super::variables::{self, Holder};
 use super::{handler, Call, Handler, Reply};
 use crate::error::AriError;
 use crate::stasis::bridge;
@@ -21,8 +22,11 @@ pub(super) fn bind(nickname: &str) -> Option<Handler> {
         "startMoh" => handler!(start_moh),
         "stopMoh" => handler!(stop_moh),
         "play" | "playWithId" => handler!(play),
-        "record" | "getBridgeVar" | "setBridgeVar" | "getBridgeVars" | "setBridgeVars" | "setVideoSource"
-        | "clearVideoSource" => handler!(unsupported),
+        "getBridgeVar" => handler!(get_variable),
+        "setBridgeVar" => handler!(set_variable),
+        "getBridgeVars" => handler!(get_variables),
+        "setBridgeVars" => handler!(set_variables),
+        "record" | "setVideoSource" | "clearVideoSource" => handler!(unsupported),
         _ => None,
     }
 }
@@ -117,6 +121,22 @@ async fn play(state: AriState, call: Call) -> Result<Reply, AriError> {
     let language = call.params.text("lang").filter(|l| !l.is_empty()).map(str::to_owned);
     let made = stasis(&state)?.play_on_bridge(id(&call), playback, media, language).await.map_err(ari_error)?;
     Ok(created_playback(&made))
+}
+
+async fn get_variable(state: AriState, call: Call) -> Result<Reply, AriError> {
+    variables::get_one(&state, &call, Holder::Bridge)
+}
+
+async fn set_variable(state: AriState, call: Call) -> Result<Reply, AriError> {
+    variables::set_one(&state, &call, Holder::Bridge)
+}
+
+async fn get_variables(state: AriState, call: Call) -> Result<Reply, AriError> {
+    variables::get_several(&state, &call, Holder::Bridge)
+}
+
+async fn set_variables(state: AriState, call: Call) -> Result<Reply, AriError> {
+    variables::set_several(&state, &call, Holder::Bridge)
 }
 
 /// Known bridge, missing feature.

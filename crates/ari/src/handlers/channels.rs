@@ -6,9 +6,10 @@
 //! the channel is known.
 
 use super::stasis_errors::{ari_error, stasis};
+use super::variables::{self, Holder};
 use super::{handler, Call, Handler, Reply};
 use crate::error::AriError;
-use crate::models::{RtpStat, Variable, Variables};
+use crate::models::RtpStat;
 use crate::stasis::{channel, playback, recording};
 use crate::state::AriState;
 use sb_core::pbx::{
@@ -18,7 +19,6 @@ use sb_media::engine::{RecordOptions, TerminateOn};
 use sb_media::sound::recording::IfExists;
 use sb_media::sound::uri::MediaUri;
 use serde_json::{Map, Value};
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 pub(super) fn bind(nickname: &str) -> Option<Handler> {
@@ -88,28 +88,6 @@ fn app_args(call: &Call) -> Vec<String> {
     }
 }
 
-/// The `variables` body: strings, or objects with a `value`.
-fn variables(call: &Call) -> Result<BTreeMap<String, String>, AriError> {
-    let Some(value) = call.params.json("variables") else { return Ok(BTreeMap::new()) };
-    let Some(object) = value.as_object() else {
-        return Err(AriError::bad_request("variables must be an object"));
-    };
-    object
-        .iter()
-        .map(|(name, value)| {
-            let text = match value {
-                Value::String(text) => Some(text.clone()),
-                Value::Object(inner) => inner.get("value").and_then(Value::as_str).map(str::to_owned),
-                Value::Number(n) => Some(n.to_string()),
-                Value::Bool(b) => Some(b.to_string()),
-                _ => None,
-            };
-            text.map(|t| (name.clone(), t))
-                .ok_or_else(|| AriError::bad_request(format!("Bad value for variable {name}")))
-        })
-        .collect()
-}
-
 /// How long an originated channel rings: `timeout` seconds, -1 (or 0) for as long as it
 /// takes (bounded at a day).
 fn ring_timeout(call: &Call) -> Duration {
@@ -136,7 +114,7 @@ fn originate_request(call: &Call, dial_now: bool) -> Result<Originate, AriError>
         caller_id: call.params.text("callerId").map(str::to_owned),
         timeout: ring_timeout(call),
         channel_id: call.params.text("channelId").filter(|c| !c.is_empty()).map(str::to_owned),
-        variables: variables(call)?,
+        variables: variables::parse(call)?,
         dial_now,
     })
 }
@@ -318,42 +296,19 @@ pub(super) fn record_options(call: &Call) -> Result<RecordOptions, AriError> {
 }
 
 async fn get_variable(state: AriState, call: Call) -> Result<Reply, AriError> {
-    let name = call.params.text("variable").filter(|v| !v.is_empty());
-    let name = name.ok_or_else(|| AriError::bad_request("Variable name is required"))?;
-    let value = stasis(&state)?.variable(id(&call), name).map_err(ari_error)?;
-    let value = value.ok_or_else(|| AriError::not_found("Provided variable was not found"))?;
-    Ok(Reply::json(Variable { value }))
+    variables::get_one(&state, &call, Holder::Channel)
 }
 
 async fn set_variable(state: AriState, call: Call) -> Result<Reply, AriError> {
-    let name = call.params.text("variable").filter(|v| !v.is_empty());
-    let name = name.ok_or_else(|| AriError::bad_request("Variable name is required"))?;
-    let value = call.params.text("value").unwrap_or_default();
-    stasis(&state)?.set_variable(id(&call), name, value).map_err(ari_error)?;
-    Ok(Reply::NoContent)
+    variables::set_one(&state, &call, Holder::Channel)
 }
 
 async fn get_variables(state: AriState, call: Call) -> Result<Reply, AriError> {
-    let stasis = stasis(&state)?;
-    let mut variables = Map::new();
-    for name in call.params.list("variables").unwrap_or_default() {
-        let value = stasis.variable(id(&call), name).map_err(ari_error)?;
-        let value = value.ok_or_else(|| AriError::not_found("Provided variable was not found"))?;
-        variables.insert(name.clone(), Value::String(value));
-    }
-    Ok(Reply::json(Variables { variables }))
+    variables::get_several(&state, &call, Holder::Channel)
 }
 
 async fn set_variables(state: AriState, call: Call) -> Result<Reply, AriError> {
-    let stasis = stasis(&state)?;
-    let values = variables(&call)?;
-    if stasis.channel(id(&call)).is_none() {
-        return Err(AriError::not_found("Channel not found"));
-    }
-    for (name, value) in values {
-        stasis.set_variable(id(&call), &name, &value).map_err(ari_error)?;
-    }
-    Ok(Reply::NoContent)
+    variables::set_several(&state, &call, Holder::Channel)
 }
 
 async fn dial(state: AriState, call: Call) -> Result<Reply, AriError> {
@@ -440,7 +395,7 @@ async fn external_media(state: AriState, call: Call) -> Result<Reply, AriError> 
         host,
         codec,
         channel_id: text("channelId").map(str::to_owned),
-        variables: variables(&call)?,
+        variables: variables::parse(&call)?,
         data: text("data").map(str::to_owned),
     };
     let created = stasis(&state)?.external_media(request).await.map_err(ari_error)?;

@@ -15,6 +15,7 @@ mod recordings_live;
 mod recordings_stored;
 mod sounds;
 mod stasis_errors;
+mod variables;
 
 use crate::error::AriError;
 use crate::params::Params;

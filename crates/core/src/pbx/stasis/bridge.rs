@@ -82,11 +82,31 @@ impl Stasis {
             name,
             channels: Vec::new(),
             created: OffsetDateTime::now_utc(),
+            variables: Default::default(),
         };
         lock(&self.registry().bridges).insert(id, BridgeEntry { snapshot: snapshot.clone(), media });
         self.registry().publish(EventKind::BridgeCreated { bridge: snapshot.clone() });
         tokio::spawn(forward_bridge_events(Arc::downgrade(&self.shared), events));
         snapshot
+    }
+
+    /// The variable `name` of bridge `id`.
+    pub fn bridge_variable(&self, id: &str, name: &str) -> Result<Option<String>, StasisError> {
+        let bridges = lock(&self.registry().bridges);
+        let entry = bridges.get(id).ok_or(StasisError::BridgeNotFound)?;
+        Ok(entry.snapshot.variables.get(name).cloned())
+    }
+
+    /// Sets variable `name` of bridge `id` (an empty value unsets it).
+    pub fn set_bridge_variable(&self, id: &str, name: &str, value: &str) -> Result<(), StasisError> {
+        let mut bridges = lock(&self.registry().bridges);
+        let variables = &mut bridges.get_mut(id).ok_or(StasisError::BridgeNotFound)?.snapshot.variables;
+        if value.is_empty() {
+            variables.remove(name);
+        } else {
+            variables.insert(name.to_owned(), value.to_owned());
+        }
+        Ok(())
     }
 
     /// Destroys bridge `id`: its channels leave it first.

@@ -99,6 +99,8 @@ pub struct BridgeSnapshot {
     pub channels: Vec<String>,
     /// When it was made.
     pub created: OffsetDateTime,
+    /// Variables the application set on it.
+    pub variables: BTreeMap<String, String>,
 }
 
 impl BridgeSnapshot {
