@@ -139,8 +139,19 @@ async fn an_application_answers_plays_records_and_bridges_a_call_with_an_origina
     assert_eq!(status, 201, "{recording}");
     assert_eq!(recording["target_uri"], format!("channel:{id}"));
     assert_eq!(events.expect("RecordingStarted").await["recording"]["name"], "tour-1");
+    let started = std::time::Instant::now();
+    // Paused for longer than the limit: the paused time does not count, so it runs on.
+    assert_eq!(ari(&pbx, Method::POST, "recordings/live/tour-1/pause").await.0, 204);
+    assert_eq!(ari(&pbx, Method::GET, "recordings/live/tour-1").await.1["state"], "paused");
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    assert_eq!(ari(&pbx, Method::DELETE, "recordings/live/tour-1/pause").await.0, 204);
+    assert_eq!(ari(&pbx, Method::GET, "recordings/live/tour-1").await.1["state"], "recording");
+    assert_eq!(ari(&pbx, Method::POST, "recordings/live/tour-1/mute").await.0, 204);
+    assert_eq!(ari(&pbx, Method::DELETE, "recordings/live/tour-1/mute").await.0, 204);
     let finished = events.expect("RecordingFinished").await;
     assert_eq!(finished["recording"]["state"], "done");
+    assert!(started.elapsed() >= Duration::from_millis(1900), "the paused time counted: {:?}", started.elapsed());
+    assert_eq!(ari(&pbx, Method::POST, "recordings/live/tour-1/pause").await.0, 404, "it is over");
 
     // A mixing bridge with the call in it.
     let (status, bridge) = ari(&pbx, Method::POST, "bridges?type=mixing&name=tour").await;

@@ -1,12 +1,13 @@
 //! `/recordings/live`: recordings in progress on channels: their state, stopping (keep the
-//! file) and cancelling (delete it). Pausing and muting a recording need what the media
-//! engine's recorder does not do yet: 501 once the recording is known.
+//! file), cancelling (delete it), pausing (the paused time is left out) and muting
+//! (silence is recorded meanwhile).
 
 use super::stasis_errors::{ari_error, stasis};
 use super::{handler, Call, Handler, Reply};
 use crate::error::AriError;
 use crate::stasis::recording;
 use crate::state::AriState;
+use sb_media::engine::RecordingControl;
 
 /// The live-recording operations; the stored ones are elsewhere.
 pub(super) fn bind(nickname: &str) -> Option<Handler> {
@@ -14,7 +15,10 @@ pub(super) fn bind(nickname: &str) -> Option<Handler> {
         "getLive" => handler!(get),
         "stop" => handler!(stop),
         "cancel" => handler!(cancel),
-        "pause" | "unpause" | "mute" | "unmute" => handler!(unsupported),
+        "pause" => handler!(pause),
+        "unpause" => handler!(unpause),
+        "mute" => handler!(mute),
+        "unmute" => handler!(unmute),
         _ => None,
     }
 }
@@ -38,9 +42,23 @@ async fn cancel(state: AriState, call: Call) -> Result<Reply, AriError> {
     Ok(Reply::NoContent)
 }
 
-async fn unsupported(state: AriState, call: Call) -> Result<Reply, AriError> {
-    if stasis(&state)?.recording(name(&call)).is_none() {
-        return Err(AriError::not_found("Recording not found"));
-    }
-    Err(AriError::not_implemented("Not implemented"))
+async fn control(state: &AriState, call: &Call, control: RecordingControl) -> Result<Reply, AriError> {
+    stasis(state)?.control_recording(name(call), control).await.map_err(ari_error)?;
+    Ok(Reply::NoContent)
+}
+
+async fn pause(state: AriState, call: Call) -> Result<Reply, AriError> {
+    control(&state, &call, RecordingControl::Pause).await
+}
+
+async fn unpause(state: AriState, call: Call) -> Result<Reply, AriError> {
+    control(&state, &call, RecordingControl::Unpause).await
+}
+
+async fn mute(state: AriState, call: Call) -> Result<Reply, AriError> {
+    control(&state, &call, RecordingControl::Mute).await
+}
+
+async fn unmute(state: AriState, call: Call) -> Result<Reply, AriError> {
+    control(&state, &call, RecordingControl::Unmute).await
 }

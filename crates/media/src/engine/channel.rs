@@ -28,7 +28,7 @@ use super::moh::MohPlayer;
 use super::negotiate::Negotiated;
 use super::passthrough::{PassLane, PassProfile, Rewriter};
 use super::playback::{Playback, PlaybackControl, PlaybackQueue, Player};
-use super::record::{Finishing, RecordStep, Recorder, RecordingEnd};
+use super::record::{Finishing, RecordStep, Recorder, RecordingControl, RecordingEnd};
 use super::stream::OutStream;
 use super::{BridgeId, ChannelId, ChannelShared, MediaEvent};
 use crate::codec::{Decoder, Encoder};
@@ -67,6 +67,8 @@ pub(crate) enum ChannelCommand {
         /// Keep the file.
         keep: bool,
     },
+    /// Pause, mute, or undo either, on the recording in progress.
+    ControlRecording(RecordingControl),
     /// Send the peer its own audio back.
     Echo(bool),
     /// Send digits.
@@ -272,6 +274,11 @@ impl ChannelCore {
             ChannelCommand::StopRecording { keep } => {
                 let cause = if keep { RecordingEnd::Stopped } else { RecordingEnd::Canceled };
                 self.end_recording(cause, fx);
+            }
+            ChannelCommand::ControlRecording(control) => {
+                if let Some(recorder) = self.recorder.as_mut() {
+                    recorder.control(control);
+                }
             }
             ChannelCommand::Echo(on) => self.echo = on,
             ChannelCommand::StartMoh(player) => self.moh = Some(player),

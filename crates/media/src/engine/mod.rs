@@ -40,7 +40,7 @@ pub use negotiate::{
     answer_sdp, negotiate, offer_sdp, NegotiateError, Negotiated, DEFAULT_PTIME_MS, TELEPHONE_EVENT_PT,
 };
 pub use playback::{BadPlaybackControl, PlaybackControl, SKIP};
-pub use record::{BadTerminateOn, RecordOptions, RecordingEnd, TerminateOn, RECORDING_FORMAT};
+pub use record::{BadTerminateOn, RecordOptions, RecordingControl, RecordingEnd, TerminateOn, RECORDING_FORMAT};
 
 use crate::relay::ports::{self, PortPool};
 use crate::relay::{MediaError, MediaStats};
@@ -472,6 +472,11 @@ impl MediaChannel {
     /// Stops the recording, keeping the file or deleting it.
     pub fn stop_recording(&self, keep: bool) {
         self.command(ChannelCommand::StopRecording { keep });
+    }
+
+    /// Pauses or mutes the recording in progress, or undoes either (nothing without one).
+    pub fn control_recording(&self, control: RecordingControl) {
+        self.command(ChannelCommand::ControlRecording(control));
     }
 
     /// Sends the peer its own audio back (when nothing is playing and it is in no bridge).

@@ -143,7 +143,7 @@ impl fmt::Display for RecordingEnd {
 /// What a recorder did with a frame.
 #[derive(Debug)]
 pub(crate) enum RecordStep {
-    /// Still beeping: nothing written.
+    /// Still beeping, or paused: nothing written.
     Beeping,
     /// Written; `first` for the first frame, when the recording has started.
     Written {
@@ -168,6 +168,23 @@ pub(crate) struct Recorder {
     terminate_on: TerminateOn,
     /// Frames written by this recording (an appended-to file's earlier audio excluded).
     frames: u32,
+    /// Paused: nothing is written, and the time does not count (ARI's `pause`).
+    paused: bool,
+    /// Muted: silence is written instead of the input (ARI's `mute`).
+    muted: bool,
+}
+
+/// What an application asks of a recording in progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordingControl {
+    /// Stop writing until unpaused.
+    Pause,
+    /// Write again.
+    Unpause,
+    /// Write silence until unmuted.
+    Mute,
+    /// Write the input again.
+    Unmute,
 }
 
 impl Recorder {
@@ -183,6 +200,18 @@ impl Recorder {
             max_silence: options.max_silence.filter(|limit| !limit.is_zero()),
             terminate_on: options.terminate_on,
             frames: 0,
+            paused: false,
+            muted: false,
+        }
+    }
+
+    /// Pauses, mutes, or undoes either.
+    pub(crate) fn control(&mut self, control: RecordingControl) {
+        match control {
+            RecordingControl::Pause => self.paused = true,
+            RecordingControl::Unpause => self.paused = false,
+            RecordingControl::Mute => self.muted = true,
+            RecordingControl::Unmute => self.muted = false,
         }
     }
 
@@ -204,9 +233,11 @@ impl Recorder {
 
     /// Records one frame of the channel's input.
     pub(crate) fn write(&mut self, frame: &[i16]) -> RecordStep {
-        if self.beep.is_some() {
+        if self.beep.is_some() || self.paused {
             return RecordStep::Beeping;
         }
+        let silence = [0; crate::FRAME_SAMPLES];
+        let frame = if self.muted && frame.len() == silence.len() { &silence[..] } else { frame };
         if let Err(error) = self.writer.write(frame) {
             return RecordStep::Failed(error);
         }
@@ -380,5 +411,36 @@ mod tests {
         let event = recorder.finish(ChannelId(3), RecordingEnd::Canceled).run();
         assert!(matches!(event, MediaEvent::RecordingFinished { cause: RecordingEnd::Canceled, .. }));
         assert!(!dir.path().join("c.wav").exists());
+    }
+
+    #[test]
+    fn paused_time_is_left_out_and_muted_time_is_silence() {
+        let dir = ScratchDir::new("rec-pause");
+        let mut recorder = recorder(&dir, &RecordOptions::new("p"));
+        let mut write = |recorder: &mut Recorder, frames: usize| {
+            for _ in 0..frames {
+                assert!(!matches!(recorder.write(&LOUD), RecordStep::Ended(_) | RecordStep::Failed(_)));
+            }
+        };
+        write(&mut recorder, 5);
+        recorder.control(RecordingControl::Pause);
+        write(&mut recorder, 7);
+        recorder.control(RecordingControl::Unpause);
+        recorder.control(RecordingControl::Mute);
+        write(&mut recorder, 5);
+        recorder.control(RecordingControl::Unmute);
+        write(&mut recorder, 1);
+        assert_eq!(recorder.duration(), FRAME * 11, "the paused frames do not count");
+        let event = recorder.finish(ChannelId(3), RecordingEnd::Stopped).run();
+        assert!(matches!(event, MediaEvent::RecordingFinished { .. }), "{event:?}");
+        let file = crate::sound::library::SoundFile {
+            path: dir.path().join("p.wav"),
+            format: crate::sound::library::SoundFormat::Wav,
+        };
+        let samples = file.read().expect("wav");
+        assert_eq!(samples.len(), 11 * FRAME_SAMPLES);
+        assert!(samples[..5 * FRAME_SAMPLES].iter().all(|s| *s == 3000), "loud first");
+        assert!(samples[5 * FRAME_SAMPLES..10 * FRAME_SAMPLES].iter().all(|s| *s == 0), "silence while muted");
+        assert!(samples[10 * FRAME_SAMPLES..].iter().all(|s| *s == 3000), "loud again");
     }
 }

@@ -382,6 +382,7 @@ impl ChannelTask {
             ChannelOp::ControlPlayback(id, control) => self.media.control_playback(&id, control),
             ChannelOp::Record(options) => self.record(options).await?,
             ChannelOp::StopRecording { keep } => self.media.stop_recording(keep),
+            ChannelOp::ControlRecording(control) => self.media.control_recording(control),
             ChannelOp::Continue => {
                 self.leave_stasis();
                 if !matches!(self.driver, Driver::Program(_)) {

@@ -169,6 +169,8 @@ pub enum ChannelOp {
         /// Keep the file.
         keep: bool,
     },
+    /// Pause, mute, or undo either, on the channel's recording.
+    ControlRecording(sb_media::engine::RecordingControl),
     /// Leave the application and go on with the custom app's next step.
     Continue,
     /// Leave the application for another.

@@ -31,7 +31,7 @@ pub(super) use program::{run_program, Entry};
 
 use super::{Pbx, Shared};
 use command::Command;
-use sb_media::engine::{MediaBridge, PlaybackControl};
+use sb_media::engine::{MediaBridge, PlaybackControl, RecordingControl};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
@@ -331,6 +331,24 @@ impl Stasis {
     /// Live recording `name`.
     pub fn recording(&self, name: &str) -> Option<RecordingSnapshot> {
         self.registry().recording(name)
+    }
+
+    /// Pauses or mutes live recording `name`, or undoes either; only a recording in session
+    /// (recording or paused) can be.
+    pub async fn control_recording(&self, name: &str, control: RecordingControl) -> Result<(), StasisError> {
+        let recording = self.recording(name).ok_or(StasisError::RecordingNotFound)?;
+        if !matches!(recording.state, RecordingState::Recording | RecordingState::Paused) {
+            return Err(StasisError::Conflict("Recording not in session".into()));
+        }
+        let Target::Channel(channel) = &recording.target else { return Err(StasisError::RecordingNotFound) };
+        self.command(channel, ChannelOp::ControlRecording(control)).await?;
+        let state = match control {
+            RecordingControl::Pause => RecordingState::Paused,
+            RecordingControl::Unpause => RecordingState::Recording,
+            RecordingControl::Mute | RecordingControl::Unmute => recording.state,
+        };
+        self.registry().set_recording(RecordingSnapshot { state, ..recording });
+        Ok(())
     }
 
     /// Stops live recording `name`, keeping the file or not.
