@@ -417,7 +417,7 @@ mod tests {
     fn paused_time_is_left_out_and_muted_time_is_silence() {
         let dir = ScratchDir::new("rec-pause");
         let mut recorder = recorder(&dir, &RecordOptions::new("p"));
-        let mut write = |recorder: &mut Recorder, frames: usize| {
+        let write = |recorder: &mut Recorder, frames: usize| {
             for _ in 0..frames {
                 assert!(!matches!(recorder.write(&LOUD), RecordStep::Ended(_) | RecordStep::Failed(_)));
             }
