@@ -1,43 +1,18 @@
-//! Bearer API keys. A key reads `sb_<id>.<secret>`; the store keeps the id and a SHA-256
-//! of the secret (keys are 256-bit random, so a fast hash is enough). An optional admin
-//! token from the environment is accepted too. Failures are throttled per address.
+//! Bearer API keys on `/api` (checked by `sb_core::provisioning::api_keys`, which ARI shares),
+//! and an optional admin token from the environment. Failures are throttled per address.
 
 use crate::{ApiError, ApiState, Throttle};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap};
 use axum::middleware::Next;
 use axum::response::Response;
+use sb_core::provisioning::api_keys;
+pub use sb_core::provisioning::api_keys::{hash_secret, ApiKey};
 use sb_core::provisioning::{Actor, Role};
 use sb_core::secrets;
 use sb_store::Store;
-use sha2::{Digest, Sha256};
 use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
-
-/// A freshly made key: the text to give the user once, and what to store.
-#[derive(Debug, Clone)]
-pub struct ApiKey {
-    /// The whole key, shown once.
-    pub token: String,
-    /// What the store keeps.
-    pub record: sb_store::NewApiKey,
-}
-
-impl ApiKey {
-    /// Makes a new random key.
-    pub fn generate(role: Role, tenant: Option<String>, label: Option<String>) -> ApiKey {
-        let id = secrets::hex_token(6);
-        let secret = secrets::hex_token(32);
-        let token = format!("sb_{id}.{secret}");
-        let record = sb_store::NewApiKey { id, secret_hash: hash_secret(&secret), role: role.as_str().to_owned(), tenant, label };
-        ApiKey { token, record }
-    }
-}
-
-/// Hex SHA-256 of a secret.
-pub fn hash_secret(secret: &str) -> String {
-    hex::encode(Sha256::digest(secret.as_bytes()))
-}
 
 /// Compares without leaking where the first difference is.
 fn same(a: &str, b: &str) -> bool {
@@ -63,20 +38,16 @@ impl Authenticator {
         let remote_text = remote.map(|r| r.to_string());
         if let Some(admin) = &self.admin_token_hash {
             if same(&hash_secret(token), admin) {
-                return Ok(Some(Actor { id: "admin-token".into(), role: Role::Admin, tenant: None, remote: remote_text }));
+                return Ok(Some(Actor {
+                    id: "admin-token".into(),
+                    role: Role::Admin,
+                    tenant: None,
+                    remote: remote_text,
+                }));
             }
         }
-        let Some((id, secret)) = token.strip_prefix("sb_").and_then(|t| t.split_once('.')) else { return Ok(None) };
-        if id.len() > 64 || secret.len() > 256 {
-            return Ok(None);
-        }
-        let mut conn = self.store.read().await?;
-        let Some(record) = conn.api_key(id).await? else { return Ok(None) };
-        if record.revoked_at.is_some() || !same(&hash_secret(secret), &record.secret_hash) {
-            return Ok(None);
-        }
-        let Some(role) = Role::parse(&record.role) else { return Ok(None) };
-        Ok(Some(Actor { id: format!("key:{}", record.id), role, tenant: record.tenant, remote: remote_text }))
+        let Some(key) = api_keys::verify(&self.store, token).await? else { return Ok(None) };
+        Ok(Some(Actor { id: format!("key:{}", key.id), role: key.role, tenant: key.tenant, remote: remote_text }))
     }
 
     /// The throttle for failed attempts.
@@ -87,13 +58,15 @@ impl Authenticator {
 
 /// The token of an `Authorization: Bearer …` header (the API's and the CRM bridge's).
 pub fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
+    api_keys::bearer_token(headers.get(header::AUTHORIZATION)?.to_str().ok()?)
 }
 
 /// Middleware: authenticates the request and hands the [`Actor`] to the handler.
-pub async fn require_key(State(state): State<ApiState>, mut request: Request, next: Next) -> Result<Response, ApiError> {
+pub async fn require_key(
+    State(state): State<ApiState>,
+    mut request: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
     let remote = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
     let now = Instant::now();
     if let Some(ip) = remote {

@@ -2,6 +2,7 @@
 //! change is written — in one transaction, with an audit entry — whoever asks for it
 //! (the `/api` adapter today, the CLI's `--demo` seeding, later ARI and the CRM bridge).
 
+pub mod api_keys;
 pub mod catalogue;
 mod cos_links;
 pub mod destination;
@@ -13,8 +14,8 @@ pub mod model;
 pub mod validate;
 
 pub use cos_links::CosKind;
-pub use extras::RUNTIME as RUNTIME_FIELDS;
 pub use engine::{Created, ListQuery, Provisioning};
+pub use extras::RUNTIME as RUNTIME_FIELDS;
 
 use serde_json::{Map, Value as Json};
 
@@ -141,8 +142,7 @@ impl FieldErrors {
 
     /// The `{"field": ["message", ...]}` object.
     pub fn to_json(&self) -> Json {
-        let map: Map<String, Json> =
-            self.0.iter().map(|(f, m)| (f.clone(), Json::from(m.clone()))).collect();
+        let map: Map<String, Json> = self.0.iter().map(|(f, m)| (f.clone(), Json::from(m.clone()))).collect();
         Json::Object(map)
     }
 }

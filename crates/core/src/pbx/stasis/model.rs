@@ -115,7 +115,7 @@ impl BridgeSnapshot {
 }
 
 /// What a playback or a recording is done on.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Target {
     /// A channel, by id.
     Channel(String),
