@@ -1,8 +1,8 @@
 //! The one HTTP entry point under `/ari`, in Asterisk's order: authenticate (401), refuse
 //! writes by read-only users (403), refuse a trailing slash (404 with a hint), serve the
-//! api-docs, then route through the table, check the parameters and run the handler.
+//! api-docs, then route through the table, refuse what the grant may not touch (403),
+//! check the parameters and run the handler with the grant.
 
-use crate::auth::authorize;
 use crate::docs;
 use crate::error::AriError;
 use crate::handlers::{self, Call, Reply};
@@ -40,8 +40,8 @@ async fn handle(state: &AriState, parts: &mut Parts, body: Body) -> Result<Respo
     let api_key =
         query_only.query.iter().rev().find(|(k, _)| k.eq_ignore_ascii_case("api_key")).map(|(_, v)| v.as_str());
     let authorization = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-    let user = state.auth().authenticate(authorization, api_key, remote, Instant::now())?;
-    authorize(user, &parts.method)?;
+    let grant = state.auth().authenticate(authorization, api_key, remote, Instant::now()).await?;
+    grant.authorize_method(&parts.method)?;
 
     let path = parts.uri.path().trim_start_matches('/').to_owned();
     if path.is_empty() {
@@ -58,6 +58,7 @@ async fn handle(state: &AriState, parts: &mut Parts, body: Body) -> Result<Respo
     }
 
     let route = routing::resolve(&path, &parts.method)?;
+    grant.authorize_resource(route.resource.name, &parts.method)?;
     let content_type = parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let bytes = to_bytes(body, MAX_BODY).await.map_err(|_| AriError::BodyTooLarge)?;
     let params = RawParams::read(query.as_deref(), content_type.as_deref(), &bytes)?
@@ -69,7 +70,8 @@ async fn handle(state: &AriState, parts: &mut Parts, body: Body) -> Result<Respo
     let Some(handler) = handlers::bind(route.resource.name, route.operation.nickname) else {
         return Err(AriError::not_implemented("Method not implemented"));
     };
-    let reply = handler(state.clone(), Call { params, upgrade }).await?;
+    let call = Call { params, upgrade, grant, query: query_only };
+    let reply = handler(state.clone(), call).await?;
     Ok(respond(&route, reply))
 }
 

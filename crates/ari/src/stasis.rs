@@ -3,6 +3,7 @@
 //! pump that delivers the core's queue to the applications in order.
 
 use crate::apps::{Applications, EventSource};
+use crate::creators::Creators;
 use crate::events::{self, Event, Timestamp};
 use crate::models::{Bridge, CallerId, Channel, DialplanCep, LiveRecording, Playback};
 use sb_core::pbx::{
@@ -294,14 +295,17 @@ pub async fn pump(state: Weak<dyn StateApps>, mut queue: mpsc::UnboundedReceiver
     let mut deliverer = Deliverer::default();
     while let Some(event) = queue.recv().await {
         let Some(state) = state.upgrade() else { return };
+        state.creators().forget_gone(&event.kind);
         deliverer.deliver(state.applications(), event);
     }
 }
 
-/// What the pump needs of the ARI state: its applications.
+/// What the pump needs of the ARI state: its applications, and who made what.
 pub trait StateApps: Send + Sync {
     /// The registered applications.
     fn applications(&self) -> &Applications;
+    /// The creators of objects, to forget the objects that go.
+    fn creators(&self) -> &Creators;
 }
 
 /// The applications as the call core asks about them.

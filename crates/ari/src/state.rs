@@ -1,11 +1,13 @@
 //! What every ARI request shares: the users, the node's identity, the global variables, the
-//! registered applications and the ARI-controlled device states, and the call core, the
-//! media files and the store when the server runs them.
+//! registered applications, the ARI-controlled device states and who made which object,
+//! and the call core, the media files and the store when the server runs them.
 
 use crate::apps::Applications;
 use crate::auth::{AriUser, Authenticator};
+use crate::creators::Creators;
 use crate::devices::DeviceStates;
 use crate::events::Timestamp;
+use crate::replay::ReplayPolicy;
 use crate::stasis::{Directory, StateApps};
 use sb_core::pbx::Pbx;
 use sb_core::throttle::{Throttle, ThrottlePolicy};
@@ -32,8 +34,12 @@ pub struct AriOptions {
     pub sounds: Option<SoundLibrary>,
     /// Where the media engine keeps recordings (`/recordings/stored`); none without it.
     pub recordings: Option<RecordingStore>,
-    /// The store, for the mailboxes (`/mailboxes`).
+    /// The store, for the mailboxes (`/mailboxes`) and API keys.
     pub store: Option<Store>,
+    /// Whether the store's provisioning API keys are accepted too (beyond Asterisk).
+    pub api_keys: bool,
+    /// Event sequence numbers and replay (beyond Asterisk); off when `None`.
+    pub replay: Option<ReplayPolicy>,
 }
 
 /// The shared ARI state (cheap to clone).
@@ -48,6 +54,7 @@ struct Inner {
     globals: Mutex<BTreeMap<String, String>>,
     apps: Applications,
     devices: DeviceStates,
+    creators: Creators,
     pbx: Option<Pbx>,
     sounds: Option<SoundLibrary>,
     recordings: Option<RecordingStore>,
@@ -77,11 +84,16 @@ impl AriState {
         };
         let state = AriState {
             inner: Arc::new(Inner {
-                auth: Authenticator::new(options.users, Throttle::new(options.throttle)),
+                auth: Authenticator::new(
+                    options.users,
+                    options.store.clone().filter(|_| options.api_keys),
+                    Throttle::new(options.throttle),
+                ),
                 identity,
                 globals: Mutex::new(BTreeMap::new()),
-                apps: Applications::new(entity_id),
+                apps: Applications::new(entity_id, options.replay),
                 devices: DeviceStates::default(),
+                creators: Creators::default(),
                 pbx: options.pbx,
                 sounds: options.sounds,
                 recordings: options.recordings,
@@ -123,6 +135,11 @@ impl AriState {
         &self.inner.devices
     }
 
+    /// Who among the users confined to applications made which channel or bridge.
+    pub fn creators(&self) -> &Creators {
+        &self.inner.creators
+    }
+
     /// The call core, when there is one.
     pub fn pbx(&self) -> Option<&Pbx> {
         self.inner.pbx.as_ref()
@@ -147,6 +164,10 @@ impl AriState {
 impl StateApps for Inner {
     fn applications(&self) -> &Applications {
         &self.apps
+    }
+
+    fn creators(&self) -> &Creators {
+        &self.creators
     }
 }
 

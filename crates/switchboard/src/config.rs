@@ -84,12 +84,19 @@ struct FileConfig {
     ari: AriSection,
 }
 
-/// `[ari]`: ARI's users, as Asterisk's `ari.conf` declares them (`[ari.users.NAME]`).
+/// `[ari]`: ARI's users, as Asterisk's `ari.conf` declares them (`[ari.users.NAME]`), and
+/// the opt-ins beyond Asterisk (all off by default, so ARI answers as Asterisk does).
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct AriSection {
     #[serde(default)]
     users: std::collections::BTreeMap<String, AriUserSection>,
+    /// Accept the provisioning API's keys too (`Bearer sb_…` or `?api_key=sb_…`).
+    #[serde(default)]
+    api_keys: bool,
+    /// Number events and keep this many seconds of them for sockets that reconnect (0: off).
+    #[serde(default)]
+    event_replay_seconds: u64,
 }
 
 /// `[ari.users.NAME]`: one ARI user.
@@ -100,6 +107,8 @@ struct AriUserSection {
     password: String,
     #[serde(default)]
     read_only: bool,
+    /// The only applications the user may use (absent: every one, as Asterisk).
+    applications: Option<Vec<String>>,
 }
 
 impl AriSection {
@@ -109,16 +118,27 @@ impl AriSection {
         let mut users = Vec::new();
         for (name, user) in &self.users {
             anyhow::ensure!(!name.is_empty() && !user.password.is_empty(), "[ari.users.{name}] needs a password");
+            let scope = match &user.applications {
+                Some(apps) => sb_ari::Scope::Apps(apps.iter().cloned().collect()),
+                None => sb_ari::Scope::Any,
+            };
             users.push(sb_ari::AriUser {
                 name: name.clone(),
                 password: user.password.clone(),
                 read_only: user.read_only,
+                scope,
             });
         }
         if let Some(text) = env {
             users.extend(sb_ari::parse_user_list(text).context("SWITCHBOARD_ARI_USERS")?);
         }
         Ok(users)
+    }
+
+    /// The event replay policy, when `event_replay_seconds` is set.
+    fn replay(&self) -> Option<sb_ari::ReplayPolicy> {
+        (self.event_replay_seconds > 0)
+            .then(|| sb_ari::ReplayPolicy::new(Duration::from_secs(self.event_replay_seconds)))
     }
 }
 
@@ -343,8 +363,12 @@ pub struct Config {
     pub sip_throttle: sb_api::ThrottlePolicy,
     /// How call-event webhooks are delivered.
     pub webhooks: sb_crm::webhooks::WebhookConfig,
-    /// Who may use ARI (none: ARI answers 401 to everything).
+    /// Who may use ARI (none: ARI answers 401 to everything, bar API keys when accepted).
     pub ari_users: Vec<sb_ari::AriUser>,
+    /// Whether ARI accepts the provisioning API's keys too.
+    pub ari_api_keys: bool,
+    /// ARI's event numbering and replay, when on.
+    pub ari_replay: Option<sb_ari::ReplayPolicy>,
     /// The CRM routing lookup, when `[crm] lookup_url` is set.
     pub crm_lookup: Option<sb_core::pbx::CrmRouting>,
 }
@@ -431,6 +455,8 @@ impl Config {
         config.rtp_ports = flags.rtp_ports.or(file_ports).unwrap_or((10000, 20000));
         config.webhooks = file.webhooks.resolve(flags.webhooks_allow_private)?;
         config.ari_users = file.ari.users(std::env::var("SWITCHBOARD_ARI_USERS").ok().as_deref())?;
+        config.ari_api_keys = file.ari.api_keys;
+        config.ari_replay = file.ari.replay();
         config.crm_lookup = file.crm.lookup()?;
         Ok(config)
     }
@@ -470,6 +496,8 @@ impl Config {
             sip_throttle,
             webhooks: sb_crm::webhooks::WebhookConfig::default(),
             ari_users: Vec::new(),
+            ari_api_keys: false,
+            ari_replay: None,
             crm_lookup: None,
         }
     }
@@ -552,6 +580,25 @@ mod tests {
         assert!(section("[ari.users.x]\npassword = \"\"").users(None).is_err(), "an empty password is refused");
         assert!(file.users(Some("no-password")).is_err(), "a malformed environment entry is refused");
         assert!(toml::from_str::<FileConfig>("[ari.users.x]\npasswd = \"a\"").is_err(), "unknown keys are refused");
+    }
+
+    #[test]
+    fn the_ari_opt_ins_are_off_unless_set() {
+        let section = |text: &str| toml::from_str::<FileConfig>(text).expect("parses").ari;
+        let plain = section("[ari.users.app]\npassword = \"s\"");
+        assert!(!plain.api_keys && plain.replay().is_none());
+        assert_eq!(plain.users(Some("script:pw")).expect("valid")[0].scope, sb_ari::Scope::Any);
+        let on = section(
+            "[ari]\napi_keys = true\nevent_replay_seconds = 30\n[ari.users.bob]\npassword = \"b\"\napplications = [\"sales\", \"demo\"]",
+        );
+        assert!(on.api_keys);
+        assert_eq!(on.replay().map(|p| p.window), Some(Duration::from_secs(30)));
+        let users = on.users(Some("script:pw")).expect("valid");
+        let sales = sb_ari::Scope::Apps(["demo".to_owned(), "sales".to_owned()].into());
+        assert_eq!(
+            users.iter().map(|u| (u.name.as_str(), &u.scope)).collect::<Vec<_>>(),
+            vec![("bob", &sales), ("script", &sb_ari::Scope::Any)]
+        );
     }
 
     #[test]

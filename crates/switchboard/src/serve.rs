@@ -54,9 +54,11 @@ pub async fn run(config: Config) -> Result<()> {
         sounds: Some(media.sounds().clone()),
         recordings: Some(media.recordings().clone()),
         store: Some(store.clone()),
+        api_keys: config.ari_api_keys,
+        replay: config.ari_replay,
         ..Default::default()
     });
-    if config.ari_users.is_empty() {
+    if config.ari_users.is_empty() && !config.ari_api_keys {
         tracing::info!("no ARI users configured ([ari.users.NAME] or SWITCHBOARD_ARI_USERS): ARI answers 401");
     }
     let options = ApiOptions { cors_origins: config.cors_origins.clone() };

@@ -1,6 +1,6 @@
 //! ARI events: the 45 types of `events.json` ([`catalog`]), Asterisk's timestamp format and
 //! the envelope each recipient application gets (`type`, `timestamp`, `application`,
-//! `asterisk_id`).
+//! `asterisk_id`, and `sequence` with event replay on).
 
 mod catalog;
 
@@ -57,6 +57,10 @@ pub struct Envelope<'a> {
     pub asterisk_id: &'a str,
     /// The recipient application.
     pub application: &'a str,
+    /// The frame's number in the application's stream, with event replay on (beyond
+    /// Asterisk); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sequence: Option<u64>,
 }
 
 impl Envelope<'_> {

@@ -164,10 +164,15 @@ fn timestamps_are_written_as_asterisk_does() {
 fn the_envelope_adds_type_timestamp_application_and_asterisk_id() {
     let event = Event::ApplicationReplaced(ApplicationReplaced {});
     let at = Timestamp(time::macros::datetime!(2026-01-02 03:04:05.006 UTC));
-    let frame = Envelope { event: &event, timestamp: at, asterisk_id: "02:00:00:00:00:01", application: "app" }.frame();
-    let value: Value = serde_json::from_str(&frame).expect("json");
+    let envelope =
+        Envelope { event: &event, timestamp: at, asterisk_id: "02:00:00:00:00:01", application: "app", sequence: None };
+    // Exactly Asterisk's text: no sequence field unless event replay numbers the frame.
+    let expected = r#"{"type":"ApplicationReplaced","timestamp":"2026-01-02T03:04:05.006+0000","asterisk_id":"02:00:00:00:00:01","application":"app"}"#;
+    assert_eq!(envelope.frame(), expected);
+    let numbered = Envelope { sequence: Some(42), ..envelope }.frame();
+    let value: Value = serde_json::from_str(&numbered).expect("json");
     assert_eq!(
         value,
-        json!({"type": "ApplicationReplaced", "timestamp": "2026-01-02T03:04:05.006+0000", "asterisk_id": "02:00:00:00:00:01", "application": "app"})
+        json!({"type": "ApplicationReplaced", "timestamp": "2026-01-02T03:04:05.006+0000", "asterisk_id": "02:00:00:00:00:01", "application": "app", "sequence": 42})
     );
 }

@@ -1,5 +1,5 @@
 //! `/applications`: the applications the `/events` sockets registered, their subscriptions
-//! and event filters.
+//! and event filters. A grant confined to applications sees and changes only its own.
 
 use super::{handler, Call, Handler, Reply};
 use crate::apps::{EventSource, SubscriptionError};
@@ -24,11 +24,19 @@ fn name(call: &Call) -> &str {
     call.params.text("applicationName").unwrap_or_default()
 }
 
-async fn list(state: AriState, _call: Call) -> Result<Reply, AriError> {
-    Ok(Reply::json(state.apps().list()))
+/// 403 unless the call's grant may use the call's application.
+fn allowed(call: &Call) -> Result<(), AriError> {
+    call.grant.scope.require_app(name(call))
+}
+
+async fn list(state: AriState, call: Call) -> Result<Reply, AriError> {
+    let mut apps = state.apps().list();
+    apps.retain(|app| call.grant.scope.allows_app(&app.name));
+    Ok(Reply::json(apps))
 }
 
 async fn get(state: AriState, call: Call) -> Result<Reply, AriError> {
+    allowed(&call)?;
     state.apps().get(name(&call)).map(Reply::json).ok_or_else(|| AriError::not_found(NO_APPLICATION))
 }
 
@@ -53,6 +61,7 @@ fn exists(source: &EventSource) -> bool {
 }
 
 async fn subscribe(state: AriState, call: Call) -> Result<Reply, AriError> {
+    allowed(&call)?;
     let sources = sources(&call)?;
     if state.apps().get(name(&call)).is_none() {
         return Err(AriError::not_found(NO_APPLICATION));
@@ -64,6 +73,7 @@ async fn subscribe(state: AriState, call: Call) -> Result<Reply, AriError> {
 }
 
 async fn unsubscribe(state: AriState, call: Call) -> Result<Reply, AriError> {
+    allowed(&call)?;
     let sources = sources(&call)?;
     state.apps().unsubscribe(name(&call), &sources).map(Reply::json).map_err(subscription_error)
 }
@@ -76,6 +86,7 @@ fn subscription_error(error: SubscriptionError) -> AriError {
 }
 
 async fn filter(state: AriState, call: Call) -> Result<Reply, AriError> {
+    allowed(&call)?;
     let filter = call.params.json("filter").cloned().unwrap_or(Value::Null);
     let list = |key: &str| -> Result<Vec<Value>, AriError> {
         match filter.get(key) {

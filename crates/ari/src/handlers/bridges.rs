@@ -1,15 +1,16 @@
 //! `/bridges`: bridges applications make (mixing or holding, on the media engine), their
 //! members, announcer playbacks, music on hold and variables. Bridge recordings and video
-//! sources need what Switchboard does not have yet: 501 once the bridge is known.
+//! sources need what Switchboard does not have yet: 501 once the bridge is known. A grant
+//! confined to applications sees only some bridges (see `sight`).
 
 use super::channels::{created_playback, media, playback_id};
 use super::stasis_errors::{ari_error, stasis};
 use super::variables::{self, Holder};
-use super::{handler, Call, Handler, Reply};
+use super::{handler, sight, Call, Handler, Reply};
 use crate::error::AriError;
 use crate::stasis::bridge;
 use crate::state::AriState;
-use sb_core::pbx::{BridgeType, StasisError};
+use sb_core::pbx::{BridgeType, StasisError, Target};
 
 pub(super) fn bind(nickname: &str) -> Option<Handler> {
     match nickname {
@@ -35,11 +36,14 @@ fn id(call: &Call) -> &str {
     call.params.text("bridgeId").unwrap_or_default()
 }
 
-async fn list(state: AriState, _call: Call) -> Result<Reply, AriError> {
-    let bridges: Vec<_> = match state.pbx() {
-        Some(pbx) => pbx.stasis().bridges().iter().map(bridge).collect(),
-        None => Vec::new(),
-    };
+/// 404 unless the call's grant sees the call's bridge.
+fn seen(state: &AriState, call: &Call) -> Result<(), AriError> {
+    sight::bridge(state, call, id(call))
+}
+
+async fn list(state: AriState, call: Call) -> Result<Reply, AriError> {
+    let all = state.pbx().map(|pbx| pbx.stasis().bridges()).unwrap_or_default();
+    let bridges: Vec<_> = sight::bridges(&state, &call, all).iter().map(bridge).collect();
     Ok(Reply::json(bridges))
 }
 
@@ -60,17 +64,28 @@ async fn create(state: AriState, call: Call) -> Result<Reply, AriError> {
     let kind = bridge_type(&call)?;
     let id = call.params.text("bridgeId").filter(|b| !b.is_empty()).map(str::to_owned);
     let name = call.params.text("name").unwrap_or_default().to_owned();
-    let created = stasis(&state)?.create_bridge(id, kind, name);
+    let stasis = stasis(&state)?;
+    if let Some(existing) = id.as_deref().filter(|id| stasis.bridge(id).is_some()) {
+        // `createWithId` answers an existing bridge as it is: only to a grant that sees it.
+        if sight::bridge(&state, &call, existing).is_err() {
+            return Err(AriError::conflict("Bridge id in use"));
+        }
+    }
+    let created = stasis.create_bridge(id, kind, name);
+    sight::made(&state, &call, &stasis, Target::Bridge(created.id.clone()));
     Ok(Reply::json(bridge(&created)))
 }
 
 async fn get(state: AriState, call: Call) -> Result<Reply, AriError> {
+    seen(&state, &call)?;
     let found = stasis(&state)?.bridge(id(&call));
     found.map(|b| Reply::json(bridge(&b))).ok_or_else(|| AriError::not_found("Bridge not found"))
 }
 
 async fn destroy(state: AriState, call: Call) -> Result<Reply, AriError> {
+    seen(&state, &call)?;
     stasis(&state)?.destroy_bridge(id(&call)).await.map_err(ari_error)?;
+    state.creators().forget(&Target::Bridge(id(&call).to_owned()));
     Ok(Reply::NoContent)
 }
 
@@ -95,23 +110,29 @@ fn channels(call: &Call) -> Result<Vec<String>, AriError> {
 
 async fn add_channel(state: AriState, call: Call) -> Result<Reply, AriError> {
     let channels = channels(&call)?;
+    seen(&state, &call)?;
+    sight::members(&state, &call, &channels).map_err(member_error)?;
     stasis(&state)?.add_to_bridge(id(&call), &channels).await.map_err(member_error)?;
     Ok(Reply::NoContent)
 }
 
 async fn remove_channel(state: AriState, call: Call) -> Result<Reply, AriError> {
     let channels = channels(&call)?;
+    seen(&state, &call)?;
+    sight::members(&state, &call, &channels).map_err(member_error)?;
     stasis(&state)?.remove_from_bridge(id(&call), &channels).await.map_err(member_error)?;
     Ok(Reply::NoContent)
 }
 
 async fn start_moh(state: AriState, call: Call) -> Result<Reply, AriError> {
     let class = call.params.text("mohClass").filter(|c| !c.is_empty()).map(str::to_owned);
+    seen(&state, &call)?;
     stasis(&state)?.bridge_moh(id(&call), Some(class)).await.map_err(ari_error)?;
     Ok(Reply::NoContent)
 }
 
 async fn stop_moh(state: AriState, call: Call) -> Result<Reply, AriError> {
+    seen(&state, &call)?;
     stasis(&state)?.bridge_moh(id(&call), None).await.map_err(ari_error)?;
     Ok(Reply::NoContent)
 }
@@ -119,6 +140,7 @@ async fn stop_moh(state: AriState, call: Call) -> Result<Reply, AriError> {
 async fn play(state: AriState, call: Call) -> Result<Reply, AriError> {
     let (playback, media) = (playback_id(&call), media(&call)?);
     let language = call.params.text("lang").filter(|l| !l.is_empty()).map(str::to_owned);
+    seen(&state, &call)?;
     let made = stasis(&state)?.play_on_bridge(id(&call), playback, media, language).await.map_err(ari_error)?;
     Ok(created_playback(&made))
 }
@@ -141,6 +163,7 @@ async fn set_variables(state: AriState, call: Call) -> Result<Reply, AriError> {
 
 /// Known bridge, missing feature.
 async fn unsupported(state: AriState, call: Call) -> Result<Reply, AriError> {
+    seen(&state, &call)?;
     if stasis(&state)?.bridge(id(&call)).is_none() {
         return Err(AriError::not_found("Bridge not found"));
     }

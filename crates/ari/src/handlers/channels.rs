@@ -3,17 +3,18 @@
 //! record, DTMF, mute, hold, music, silence), their variables, and moving them between
 //! applications; external media channels (RTP over UDP, G.711). Snoop, redirect and
 //! transfer progress need media and SIP features Switchboard does not have yet: 501 once
-//! the channel is known.
+//! the channel is known. A grant confined to applications places channels only into its
+//! applications and sees only theirs (see `sight`).
 
 use super::stasis_errors::{ari_error, stasis};
 use super::variables::{self, Holder};
-use super::{handler, Call, Handler, Reply};
+use super::{handler, sight, Call, Handler, Reply};
 use crate::error::AriError;
 use crate::models::RtpStat;
 use crate::stasis::{channel, playback, recording};
 use crate::state::AriState;
 use sb_core::pbx::{
-    ChannelOp, ExternalCodec, ExternalMedia, HangupCause, MuteDirection, OpReply, Originate, PlaybackSnapshot,
+    ChannelOp, ExternalCodec, ExternalMedia, HangupCause, MuteDirection, OpReply, Originate, PlaybackSnapshot, Target,
 };
 use sb_media::engine::{RecordOptions, TerminateOn};
 use sb_media::sound::recording::IfExists;
@@ -61,21 +62,26 @@ fn id(call: &Call) -> &str {
     call.params.text("channelId").unwrap_or_default()
 }
 
+/// 404 unless the call's grant sees the call's channel.
+fn seen(state: &AriState, call: &Call) -> Result<(), AriError> {
+    sight::channel(state, call, id(call))
+}
+
 /// Runs `op` on the call's channel; 204 when done.
 async fn run(state: &AriState, call: &Call, op: ChannelOp) -> Result<Reply, AriError> {
+    seen(state, call)?;
     stasis(state)?.command(id(call), op).await.map_err(ari_error)?;
     Ok(Reply::NoContent)
 }
 
-async fn list(state: AriState, _call: Call) -> Result<Reply, AriError> {
-    let channels: Vec<_> = match state.pbx() {
-        Some(pbx) => pbx.stasis().channels().iter().map(channel).collect(),
-        None => Vec::new(),
-    };
+async fn list(state: AriState, call: Call) -> Result<Reply, AriError> {
+    let all = state.pbx().map(|pbx| pbx.stasis().channels()).unwrap_or_default();
+    let channels: Vec<_> = sight::channels(&state, &call, all).iter().map(channel).collect();
     Ok(Reply::json(channels))
 }
 
 async fn get(state: AriState, call: Call) -> Result<Reply, AriError> {
+    seen(&state, &call)?;
     let found = stasis(&state)?.channel(id(&call));
     found.map(|c| Reply::json(channel(&c))).ok_or_else(|| AriError::not_found("Channel not found"))
 }
@@ -99,6 +105,12 @@ fn ring_timeout(call: &Call) -> Duration {
 
 fn originate_request(call: &Call, dial_now: bool) -> Result<Originate, AriError> {
     let app = call.params.text("app").filter(|a| !a.is_empty());
+    match app {
+        Some(app) => call.grant.scope.require_app(app)?,
+        None => {
+            call.grant.scope.require_unconfined("originate into the dialplan as a user confined to applications")?
+        }
+    }
     let Some(app) = app else {
         if call.params.text("extension").is_some() || call.params.text("context").is_some() {
             return Err(AriError::bad_request(
@@ -121,13 +133,19 @@ fn originate_request(call: &Call, dial_now: bool) -> Result<Originate, AriError>
 
 async fn originate(state: AriState, call: Call) -> Result<Reply, AriError> {
     let request = originate_request(&call, true)?;
-    let created = stasis(&state)?.originate(request).await.map_err(ari_error)?;
-    Ok(Reply::json(channel(&created)))
+    place(&state, &call, request).await
 }
 
 async fn create(state: AriState, call: Call) -> Result<Reply, AriError> {
     let request = originate_request(&call, false)?;
-    let created = stasis(&state)?.originate(request).await.map_err(ari_error)?;
+    place(&state, &call, request).await
+}
+
+/// Places the channel; a confined grant keeps seeing it before it enters the application.
+async fn place(state: &AriState, call: &Call, request: Originate) -> Result<Reply, AriError> {
+    let stasis = stasis(state)?;
+    let created = stasis.originate(request).await.map_err(ari_error)?;
+    sight::made(state, call, &stasis, Target::Channel(created.id.clone()));
     Ok(Reply::json(channel(&created)))
 }
 
@@ -153,6 +171,8 @@ async fn continue_in_dialplan(state: AriState, call: Call) -> Result<Reply, AriE
 
 async fn move_to(state: AriState, call: Call) -> Result<Reply, AriError> {
     let app = call.params.text("app").unwrap_or_default().to_owned();
+    seen(&state, &call)?;
+    call.grant.scope.require_app(&app)?;
     run(&state, &call, ChannelOp::Move { app, args: app_args(&call) }).await
 }
 
@@ -246,6 +266,7 @@ pub(super) fn playback_id(call: &Call) -> String {
 }
 
 async fn play(state: AriState, call: Call) -> Result<Reply, AriError> {
+    seen(&state, &call)?;
     let stasis = stasis(&state)?;
     let (id, media) = (playback_id(&call), media(&call)?);
     let language = call.params.text("lang").filter(|l| !l.is_empty()).map(str::to_owned);
@@ -263,6 +284,7 @@ pub(super) fn created_playback(snapshot: &PlaybackSnapshot) -> Reply {
 }
 
 async fn record(state: AriState, call: Call) -> Result<Reply, AriError> {
+    seen(&state, &call)?;
     let stasis = stasis(&state)?;
     let options = record_options(&call)?;
     let name = options.name.clone();
@@ -320,6 +342,7 @@ async fn dial(state: AriState, call: Call) -> Result<Reply, AriError> {
 }
 
 async fn rtp_statistics(state: AriState, call: Call) -> Result<Reply, AriError> {
+    seen(&state, &call)?;
     let stasis = stasis(&state)?;
     let OpReply::Statistics(stats) = stasis.command(id(&call), ChannelOp::RtpStatistics).await.map_err(ari_error)?
     else {
@@ -364,6 +387,7 @@ async fn rtp_statistics(state: AriState, call: Call) -> Result<Reply, AriError> 
 
 /// Known channel, missing feature: 404 first, as Asterisk checks the channel first.
 async fn unsupported(state: AriState, call: Call) -> Result<Reply, AriError> {
+    seen(&state, &call)?;
     if stasis(&state)?.channel(id(&call)).is_none() {
         return Err(AriError::not_found("Channel not found"));
     }
@@ -375,6 +399,7 @@ async fn unsupported(state: AriState, call: Call) -> Result<Reply, AriError> {
 async fn external_media(state: AriState, call: Call) -> Result<Reply, AriError> {
     let text = |name| call.params.text(name).filter(|v| !v.is_empty());
     let app = text("app").ok_or_else(|| AriError::bad_request("app cannot be empty"))?.to_owned();
+    call.grant.scope.require_app(&app)?;
     let external_host = text("external_host").ok_or_else(|| AriError::bad_request("external_host cannot be empty"))?;
     let host_port = || AriError::bad_request("external_host must be <host>:<port>");
     if !external_host.rsplit_once(':').is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok()) {
@@ -398,7 +423,9 @@ async fn external_media(state: AriState, call: Call) -> Result<Reply, AriError> 
         variables: variables::parse(&call)?,
         data: text("data").map(str::to_owned),
     };
-    let created = stasis(&state)?.external_media(request).await.map_err(ari_error)?;
+    let stasis = stasis(&state)?;
+    let created = stasis.external_media(request).await.map_err(ari_error)?;
+    sight::made(&state, &call, &stasis, Target::Channel(created.id.clone()));
     let mut model = channel(&created);
     // As Asterisk: the response (only) carries the channel's variables, among them where to
     // send RTP to.

@@ -13,12 +13,14 @@ mod mailboxes;
 mod playbacks;
 mod recordings_live;
 mod recordings_stored;
+mod sight;
 mod sounds;
 mod stasis_errors;
 mod variables;
 
+use crate::access::Grant;
 use crate::error::AriError;
-use crate::params::Params;
+use crate::params::{Params, RawParams};
 use crate::state::AriState;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::response::Response;
@@ -33,6 +35,11 @@ pub struct Call {
     pub params: Params,
     /// The WebSocket upgrade, for `GET /events`.
     pub upgrade: Option<WebSocketUpgrade>,
+    /// What the request may do and see.
+    pub grant: Grant,
+    /// The query string as sent, unchecked: for the opt-ins beyond Asterisk that read a
+    /// parameter the route table (Asterisk's api-docs) does not declare (`replay_since`).
+    pub query: RawParams,
 }
 
 /// A success.

@@ -1,9 +1,10 @@
 //! `/recordings/live`: recordings in progress on channels: their state, stopping (keep the
 //! file), cancelling (delete it), pausing (the paused time is left out) and muting
-//! (silence is recorded meanwhile).
+//! (silence is recorded meanwhile). A grant confined to applications
+//! sees only the recordings on what it sees.
 
 use super::stasis_errors::{ari_error, stasis};
-use super::{handler, Call, Handler, Reply};
+use super::{handler, sight, Call, Handler, Reply};
 use crate::error::AriError;
 use crate::stasis::recording;
 use crate::state::AriState;
@@ -28,21 +29,25 @@ fn name(call: &Call) -> &str {
 }
 
 async fn get(state: AriState, call: Call) -> Result<Reply, AriError> {
+    sight::recording(&state, &call, name(&call))?;
     let found = stasis(&state)?.recording(name(&call));
     found.map(|r| Reply::json(recording(&r))).ok_or_else(|| AriError::not_found("Recording not found"))
 }
 
 async fn stop(state: AriState, call: Call) -> Result<Reply, AriError> {
+    sight::recording(&state, &call, name(&call))?;
     stasis(&state)?.stop_recording(name(&call), true).await.map_err(ari_error)?;
     Ok(Reply::NoContent)
 }
 
 async fn cancel(state: AriState, call: Call) -> Result<Reply, AriError> {
+    sight::recording(&state, &call, name(&call))?;
     stasis(&state)?.stop_recording(name(&call), false).await.map_err(ari_error)?;
     Ok(Reply::NoContent)
 }
 
 async fn control(state: &AriState, call: &Call, control: RecordingControl) -> Result<Reply, AriError> {
+    sight::recording(state, call, name(call))?;
     stasis(state)?.control_recording(name(call), control).await.map_err(ari_error)?;
     Ok(Reply::NoContent)
 }

@@ -3,7 +3,7 @@
 //! `variables` object as Asterisk reads it.
 
 use super::stasis_errors::{ari_error, stasis};
-use super::{Call, Reply};
+use super::{sight, Call, Reply};
 use crate::error::AriError;
 use crate::models::{Variable, Variables};
 use crate::state::AriState;
@@ -45,6 +45,14 @@ impl Holder {
         .map_err(ari_error)
     }
 
+    /// 404 unless the call's grant sees the holder (always, for an unconfined grant).
+    fn in_sight(self, state: &AriState, call: &Call) -> Result<(), AriError> {
+        match self {
+            Holder::Channel => sight::channel(state, call, self.id(call)),
+            Holder::Bridge => sight::bridge(state, call, self.id(call)),
+        }
+    }
+
     fn exists(self, stasis: &Stasis, id: &str) -> Result<(), AriError> {
         match self {
             Holder::Channel if stasis.channel(id).is_none() => Err(AriError::not_found("Channel not found")),
@@ -63,20 +71,24 @@ fn name(call: &Call) -> Result<&str, AriError> {
 
 /// `GET …/variable`.
 pub(super) fn get_one(state: &AriState, call: &Call, holder: Holder) -> Result<Reply, AriError> {
-    let value = holder.get(&stasis(state)?, holder.id(call), name(call)?)?;
+    let name = name(call)?;
+    holder.in_sight(state, call)?;
+    let value = holder.get(&stasis(state)?, holder.id(call), name)?;
     let value = value.ok_or_else(|| AriError::not_found("Provided variable was not found"))?;
     Ok(Reply::json(Variable { value }))
 }
 
 /// `POST …/variable`.
 pub(super) fn set_one(state: &AriState, call: &Call, holder: Holder) -> Result<Reply, AriError> {
-    let value = call.params.text("value").unwrap_or_default();
-    holder.set(&stasis(state)?, holder.id(call), name(call)?, value)?;
+    let (name, value) = (name(call)?, call.params.text("value").unwrap_or_default());
+    holder.in_sight(state, call)?;
+    holder.set(&stasis(state)?, holder.id(call), name, value)?;
     Ok(Reply::NoContent)
 }
 
 /// `GET …/variables?variables=a,b`: every one must exist.
 pub(super) fn get_several(state: &AriState, call: &Call, holder: Holder) -> Result<Reply, AriError> {
+    holder.in_sight(state, call)?;
     let stasis = stasis(state)?;
     let mut variables = Map::new();
     for name in call.params.list("variables").unwrap_or_default() {
@@ -91,6 +103,7 @@ pub(super) fn get_several(state: &AriState, call: &Call, holder: Holder) -> Resu
 pub(super) fn set_several(state: &AriState, call: &Call, holder: Holder) -> Result<Reply, AriError> {
     let stasis = stasis(state)?;
     let values = parse(call)?;
+    holder.in_sight(state, call)?;
     holder.exists(&stasis, holder.id(call))?;
     for (name, value) in values {
         holder.set(&stasis, holder.id(call), &name, &value)?;
