@@ -167,6 +167,7 @@ mod tests {
             name: String::new(),
             channels: channels.iter().map(|c| (*c).to_owned()).collect(),
             created: OffsetDateTime::UNIX_EPOCH,
+            variables: Default::default(),
         }
     }
 

@@ -72,6 +72,7 @@ mod tests {
             name: String::new(),
             channels: Vec::new(),
             created: OffsetDateTime::UNIX_EPOCH,
+            variables: Default::default(),
         };
         creators.forget_gone(&EventKind::BridgeDestroyed { bridge });
         assert_eq!(creators.creator(&Target::Bridge("b".into())), None);
