@@ -114,6 +114,8 @@ async fn an_application_answers_plays_records_and_bridges_a_call_with_an_origina
     assert!(channel["name"].as_str().is_some_and(|n| n.starts_with("PJSIP/1001-")), "{channel}");
     let (status, listed) = ari(&pbx, Method::GET, "channels").await;
     assert_eq!((status, listed.as_array().map(Vec::len)), (200, Some(1)), "{listed}");
+    let (status, endpoint) = ari(&pbx, Method::GET, "endpoints/PJSIP/1001").await;
+    assert_eq!((status, &endpoint["channel_ids"]), (200, &json!([id])), "the caller's endpoint lists its channel");
 
     // Answer.
     assert_eq!(ari(&pbx, Method::POST, &format!("channels/{id}/answer")).await.0, 204);
@@ -378,4 +380,45 @@ async fn external_media_channels_send_rtp_to_the_host_the_application_names() {
     }
     let (_, listed) = ari(&pbx, Method::GET, "channels").await;
     assert_eq!(listed, json!([]));
+}
+
+#[tokio::test]
+async fn redirect_sends_an_unanswered_caller_elsewhere_with_a_302() {
+    if !require_tool("sipp", "sip-tester") {
+        return;
+    }
+    let dir = TempDir::new("ari-redirect");
+    let pbx = stasis_pbx(&dir).await;
+    let mut events = Events::connect(&pbx, "tour").await;
+    let caller_process = caller(&pbx, "1001", "777", "caller-redirected", "uac_rejected.xml").spawn();
+    let id = events.expect("StasisStart").await["channel"]["id"].as_str().expect("id").to_owned();
+
+    // Asterisk's checks and messages, in its order.
+    for (endpoint, status, message) in [
+        ("", 400, "Required parameter 'endpoint' not provided."),
+        ("1002", 422, "Endpoint parameter '1002' does not contain tech/resource"),
+        ("PJSIP/", 422, "No resource provided in endpoint parameter 'PJSIP/'"),
+        ("IAX2/1002", 422, "Endpoint technology 'IAX2' does not match channel technology 'PJSIP'"),
+    ] {
+        let (got, body) = ari(&pbx, Method::POST, &format!("channels/{id}/redirect?endpoint={endpoint}")).await;
+        assert_eq!((got, body["message"].as_str()), (status, Some(message)), "endpoint {endpoint:?}");
+    }
+    assert_eq!(ari(&pbx, Method::POST, "channels/nope/redirect?endpoint=PJSIP/1002").await.0, 404);
+
+    assert_eq!(ari(&pbx, Method::POST, &format!("channels/{id}/redirect?endpoint=PJSIP/1002")).await.0, 204);
+    let run = caller_process.finish().await;
+    assert!(run.status.success(), "the caller did not take the redirect:\n{}", run.trace);
+    assert_eq!(run.invite_finals().last(), Some(&302), "{}", run.trace);
+    let moved = run.received().find(|m| m.status() == Some(302)).expect("the 302");
+    assert!(
+        moved.text.lines().any(|l| l.starts_with("Contact:") && l.contains("<sip:1002@127.0.0.1:")),
+        "the 302 names 1002 at the PBX: {}",
+        moved.text
+    );
+    loop {
+        let event = events.next().await;
+        if event["type"] == "StasisEnd" {
+            break;
+        }
+    }
 }

@@ -52,7 +52,8 @@ pub(super) fn bind(nickname: &str) -> Option<Handler> {
         "setChannelVars" => handler!(set_variables),
         "dial" => handler!(dial),
         "rtpstatistics" => handler!(rtp_statistics),
-        "redirect" | "snoopChannel" | "snoopChannelWithId" | "transfer_progress" => handler!(unsupported),
+        "redirect" => handler!(redirect),
+        "snoopChannel" | "snoopChannelWithId" | "transfer_progress" => handler!(unsupported),
         "externalMedia" => handler!(external_media),
         _ => None,
     }
@@ -383,6 +384,36 @@ async fn rtp_statistics(state: AriState, call: Call) -> Result<Reply, AriError> 
         rxoctetcount: 0,
         channel_uniqueid: id(&call).to_owned(),
     }))
+}
+
+/// `POST /channels/{id}/redirect?endpoint=PJSIP/<number or sip: URI>`, checked in
+/// Asterisk's order and with its messages.
+async fn redirect(state: AriState, call: Call) -> Result<Reply, AriError> {
+    seen(&state, &call)?;
+    let snapshot = stasis(&state)?.channel(id(&call)).ok_or_else(|| AriError::not_found("Channel not found"))?;
+    if snapshot.app.is_none() {
+        return Err(AriError::conflict("Channel not in Stasis application"));
+    }
+    if matches!(snapshot.state, sb_core::events::ChannelState::Down | sb_core::events::ChannelState::Ringing) {
+        return Err(AriError::PreconditionFailed("Channel in invalid state".into()));
+    }
+    let endpoint = call.params.text("endpoint").unwrap_or_default();
+    if endpoint.is_empty() {
+        return Err(AriError::bad_request("Required parameter 'endpoint' not provided."));
+    }
+    let Some((tech, resource)) = endpoint.split_once('/').filter(|(tech, _)| !tech.is_empty()) else {
+        return Err(AriError::unprocessable(format!("Endpoint parameter '{endpoint}' does not contain tech/resource")));
+    };
+    if resource.is_empty() {
+        return Err(AriError::unprocessable(format!("No resource provided in endpoint parameter '{endpoint}'")));
+    }
+    let channel_tech = snapshot.name.split('/').next().unwrap_or_default();
+    if !tech.eq_ignore_ascii_case(channel_tech) {
+        return Err(AriError::unprocessable(format!(
+            "Endpoint technology '{tech}' does not match channel technology '{channel_tech}'"
+        )));
+    }
+    run(&state, &call, ChannelOp::Redirect(resource.to_owned())).await
 }
 
 /// Known channel, missing feature: 404 first, as Asterisk checks the channel first.

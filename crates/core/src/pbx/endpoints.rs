@@ -71,11 +71,12 @@ impl Pbx {
         Ok(self.shared.trunks.named(resource).await?.map(|trunk| self.status(&trunk.name, EndpointKind::Trunk)))
     }
 
-    /// The channels of endpoint `resource`, as ARI's `channel_ids`. For now these are the
-    /// channel names the device states know for an extension (`PJSIP/1001-0000002a`), not
-    /// ARI channel ids, and a trunk's channels are not tracked: none.
+    /// The channels of endpoint `resource`, as ARI's `channel_ids`: the ids of the Stasis
+    /// channels among the extension's live channels (those of ordinary calls are not ARI
+    /// channels, and a trunk's are not tracked: none).
     pub fn endpoint_channel_ids(&self, resource: &str) -> Vec<String> {
-        self.shared.devices.channels_of(resource)
+        let names = self.shared.devices.channels_of(resource);
+        self.stasis().channels().into_iter().filter(|c| names.contains(&c.name)).map(|c| c.id).collect()
     }
 
     fn status(&self, resource: &str, kind: EndpointKind) -> EndpointStatus {

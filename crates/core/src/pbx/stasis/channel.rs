@@ -411,6 +411,7 @@ impl ChannelTask {
                 }
                 self.dial(placement).await;
             }
+            ChannelOp::Redirect(target) => self.redirect(&target).await?,
             ChannelOp::JoinBridge { bridge, media } => self.join_bridge(bridge, media),
             ChannelOp::LeaveBridge { bridge } => {
                 if self.bridge.as_ref().map(|(id, _)| id) != Some(&bridge) {
@@ -473,6 +474,56 @@ impl ChannelTask {
         }
         self.shared.metrics.calls_answered.fetch_add(1, Ordering::Relaxed);
         self.set_state(ChannelState::Up);
+    }
+
+    /// Sends the caller to `target`: a 302 to an unanswered INVITE (the channel then ends,
+    /// cause 23 "redirected"), a REFER to an answered one (the phone calls the target and
+    /// hangs this call up itself). Outgoing channels not answered yet cannot be.
+    async fn redirect(&mut self, target: &str) -> Result<(), StasisError> {
+        let invalid = || StasisError::InvalidState("Channel in invalid state".into());
+        if matches!(self.snap().state, ChannelState::Down | ChannelState::Ringing) {
+            return Err(invalid());
+        }
+        let uri = |shared: &Shared, peer: &Peer| {
+            if target.starts_with("sip:") || target.starts_with("sips:") {
+                format!("<{target}>")
+            } else {
+                contact(shared, peer, target)
+            }
+        };
+        match std::mem::replace(&mut self.leg, Leg::Ended) {
+            Leg::Offered { invite, tag, .. } => {
+                let moved = Reply::to(&invite.request, 302, "Moved Temporarily")
+                    .map(|r| r.tag(&tag).header(HeaderName::Contact, uri(&self.shared, &invite.peer)))
+                    .and_then(|r| r.build());
+                if let Some(moved) = moved {
+                    let _ = self.shared.endpoint.respond(&invite.key, moved).await;
+                }
+                self.hang_up(HangupCause(23), false).await;
+                Ok(())
+            }
+            Leg::Up { mut dialog, peer, our_sdp, contact, _dialog } => {
+                let refer_to = uri(&self.shared, &peer);
+                let refer = dialog.request(Method::Refer, None).ok().and_then(|mut refer| {
+                    for (name, value) in [
+                        (HeaderName::Contact, &contact),
+                        (HeaderName::ReferTo, &refer_to),
+                        (HeaderName::ReferredBy, &contact),
+                    ] {
+                        refer.headers.push(message::build_header(name, value.clone())?);
+                    }
+                    Some(refer)
+                });
+                self.leg = Leg::Up { dialog, peer, our_sdp, contact, _dialog };
+                let refer = refer.ok_or_else(|| StasisError::Failed("Failed to redirect channel".into()))?;
+                self.shared.endpoint.request(refer, peer).await.map_err(|e| StasisError::Failed(e.to_string()))?;
+                Ok(())
+            }
+            other => {
+                self.leg = other;
+                Err(invalid())
+            }
+        }
     }
 
     /// A provisional response to the incoming INVITE (180, or 183 with our SDP).

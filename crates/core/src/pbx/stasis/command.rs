@@ -173,6 +173,9 @@ pub enum ChannelOp {
     ControlRecording(sb_media::engine::RecordingControl),
     /// Leave the application and go on with the custom app's next step.
     Continue,
+    /// Send the caller elsewhere: `302` with this target before the answer, an in-dialog
+    /// `REFER` after it (as PJSIP's redirect); an extension number or a `sip:` URI.
+    Redirect(String),
     /// Leave the application for another.
     Move {
         /// The new application.
