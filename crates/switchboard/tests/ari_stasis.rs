@@ -195,6 +195,52 @@ async fn an_application_answers_plays_records_and_bridges_a_call_with_an_origina
     let connected = events.expect("ChannelConnectedLine").await;
     assert_eq!(connected["channel"]["id"], other.as_str());
     assert_eq!(connected["channel"]["connected"]["number"], "1001");
+
+    // Record the bridge for two seconds while the beep plays to it: the mix of what its
+    // members hear, kept as a stored recording.
+    let path = format!("bridges/{bridge_id}/record?name=tour-mix&format=wav&maxDurationSeconds=2");
+    let (status, recording) = ari(&pbx, Method::POST, &path).await;
+    assert_eq!((status, recording["target_uri"].as_str()), (201, Some(format!("bridge:{bridge_id}").as_str())));
+    assert_eq!(ari(&pbx, Method::POST, &format!("bridges/{bridge_id}/play?media=sound:beep")).await.0, 201);
+    let (mut recording_events, mut playback_over) = (Vec::new(), false);
+    while !(playback_over && recording_events.len() == 2) {
+        let event = events.next().await;
+        match event["type"].as_str() {
+            Some("RecordingStarted" | "RecordingFinished") => {
+                assert_eq!(event["recording"]["target_uri"], format!("bridge:{bridge_id}"));
+                recording_events.push(event);
+            }
+            Some("PlaybackStarted") => {}
+            Some("PlaybackFinished") => playback_over = true,
+            _ => panic!("unexpected while recording the bridge: {event}"),
+        }
+    }
+    assert_eq!(recording_events[0]["type"], "RecordingStarted");
+    let finished = &recording_events[1];
+    assert_eq!(finished["type"], "RecordingFinished");
+    assert_eq!(
+        (finished["recording"]["state"].as_str(), finished["recording"]["duration"].as_i64()),
+        (Some("done"), Some(2))
+    );
+    let (status, stored) = ari(&pbx, Method::GET, "recordings/stored/tour-mix").await;
+    assert_eq!(status, 200, "the bridge recording is stored: {stored}");
+    let server = pbx.server.as_ref().expect("switchboard");
+    let wav = server
+        .client
+        .get(server.url("/ari/recordings/stored/tour-mix/file"))
+        .basic_auth("app", Some("s3cret"))
+        .send()
+        .await
+        .expect("download")
+        .bytes()
+        .await
+        .expect("bytes");
+    let samples: Vec<i16> = wav[44..].chunks_exact(2).map(|b| i16::from_le_bytes([b[0], b[1]])).collect();
+    assert!(samples.len() >= 15_000, "about two seconds of 8 kHz audio: {} samples", samples.len());
+    // The beep (a second of it) is in the mix.
+    let loud = samples.iter().filter(|s| s.unsigned_abs() > 1000).count();
+    assert!(loud >= 2000, "the beep is not in the bridge's recording: {loud} loud samples of {}", samples.len());
+
     let (_, listed) = ari(&pbx, Method::GET, "channels").await;
     assert_eq!(listed.as_array().map(Vec::len), Some(2), "{listed}");
 
@@ -252,8 +298,9 @@ async fn operations_on_missing_or_unfit_objects_answer_as_asterisk() {
     assert_eq!((status, bridge["bridge_type"].as_str()), (200, Some("holding")), "{bridge}");
     let (status, body) = ari(&pbx, Method::POST, "bridges/b-1/addChannel?channel=nope").await;
     assert_eq!(status, 400, "a missing channel is a bad parameter: {body}");
-    let (status, body) = ari(&pbx, Method::POST, "bridges/b-1/record?name=x&format=wav").await;
-    assert_eq!(status, 501, "{body}");
+    let (status, body) = ari(&pbx, Method::POST, "bridges/b-1/record?name=x&format=mp3").await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(ari(&pbx, Method::POST, "bridges/nope/record?name=x&format=wav").await.0, 404);
     let (status, listed) = ari(&pbx, Method::GET, "bridges").await;
     assert_eq!((status, listed.as_array().map(Vec::len)), (200, Some(1)));
 

@@ -1,14 +1,14 @@
 //! `/bridges`: bridges applications make (mixing or holding, on the media engine), their
-//! members, announcer playbacks, music on hold and variables. Bridge recordings and video
-//! sources need what Switchboard does not have yet: 501 once the bridge is known. A grant
+//! members, announcer playbacks, music on hold, variables and recordings (of the mix).
+//! Video sources mean nothing to an audio-only PBX: 501 once the bridge is known. A grant
 //! confined to applications sees only some bridges (see `sight`).
 
-use super::channels::{created_playback, media, playback_id};
+use super::channels::{created_playback, media, playback_id, record_options};
 use super::stasis_errors::{ari_error, stasis};
 use super::variables::{self, Holder};
 use super::{handler, sight, Call, Handler, Reply};
 use crate::error::AriError;
-use crate::stasis::bridge;
+use crate::stasis::{bridge, recording};
 use crate::state::AriState;
 use sb_core::pbx::{BridgeType, StasisError, Target};
 
@@ -27,7 +27,8 @@ pub(super) fn bind(nickname: &str) -> Option<Handler> {
         "setBridgeVar" => handler!(set_variable),
         "getBridgeVars" => handler!(get_variables),
         "setBridgeVars" => handler!(set_variables),
-        "record" | "setVideoSource" | "clearVideoSource" => handler!(unsupported),
+        "record" => handler!(record),
+        "setVideoSource" | "clearVideoSource" => handler!(unsupported),
         _ => None,
     }
 }
@@ -143,6 +144,16 @@ async fn play(state: AriState, call: Call) -> Result<Reply, AriError> {
     seen(&state, &call)?;
     let made = stasis(&state)?.play_on_bridge(id(&call), playback, media, language).await.map_err(ari_error)?;
     Ok(created_playback(&made))
+}
+
+/// `POST /bridges/{id}/record`: records the mix of the members, as Asterisk's recorder
+/// channel does.
+async fn record(state: AriState, call: Call) -> Result<Reply, AriError> {
+    sight::bridge(&state, &call, id(&call))?;
+    let options = record_options(&call)?;
+    let made = stasis(&state)?.record_bridge(id(&call), options).await.map_err(ari_error)?;
+    let body = serde_json::to_value(recording(&made)).unwrap_or(serde_json::Value::Null);
+    Ok(Reply::Created { location: format!("/recordings/live/{}", made.name), body })
 }
 
 async fn get_variable(state: AriState, call: Call) -> Result<Reply, AriError> {

@@ -28,7 +28,7 @@ use super::moh::MohPlayer;
 use super::negotiate::Negotiated;
 use super::passthrough::{PassLane, PassProfile, Rewriter};
 use super::playback::{Playback, PlaybackControl, PlaybackQueue, Player};
-use super::record::{Finishing, RecordStep, Recorder, RecordingControl, RecordingEnd};
+use super::record::{Finishing, RecordSource, RecordStep, Recorder, RecordingControl, RecordingEnd};
 use super::stream::OutStream;
 use super::{BridgeId, ChannelId, ChannelShared, MediaEvent};
 use crate::codec::{Decoder, Encoder};
@@ -385,19 +385,7 @@ impl ChannelCore {
         if self.mute_in {
             self.input.fill(0);
         }
-        let Some(recorder) = self.recorder.as_mut() else { return };
-        match recorder.write(&self.input) {
-            RecordStep::Beeping | RecordStep::Written { first: false } => {}
-            RecordStep::Written { first: true } => {
-                fx.events.push(MediaEvent::RecordingStarted { channel: id, name: recorder.name().to_owned() });
-            }
-            RecordStep::Ended(cause) => self.end_recording(cause, fx),
-            RecordStep::Failed(error) => {
-                if let Some(recorder) = self.recorder.take() {
-                    fx.finishing.push(recorder.fail(id, error));
-                }
-            }
-        }
+        feed_recorder(&mut self.recorder, id, RecordSource::Heard, &self.input, fx);
     }
 
     /// Makes this tick's output and, if it is to be sent, the packet; returns where to
@@ -418,6 +406,7 @@ impl ChannelCore {
         if self.mute_out {
             frame.fill(0);
         }
+        feed_recorder(&mut self.recorder, self.id, RecordSource::Sent, &frame, fx);
         self.outgoing = None;
         let destination = self.rtp_latch.destination();
         match (self.codecs.as_mut(), destination) {
@@ -685,6 +674,28 @@ impl Channel {
         self.shared.packets_passed.store(passed, Ordering::Relaxed);
         self.shared.jitter_us.store(u64::try_from(jitter.as_micros()).unwrap_or(u64::MAX), Ordering::Relaxed);
     }
+}
+
+/// Feeds `frame` to the recorder if it records `source`, and reports what that did: the
+/// start, or the end (by a limit, or a failed write).
+fn feed_recorder(
+    recorder: &mut Option<Recorder>,
+    id: ChannelId,
+    source: RecordSource,
+    frame: &[i16],
+    fx: &mut Effects,
+) {
+    let Some(active) = recorder.as_mut().filter(|r| r.source() == source) else { return };
+    let finishing = match active.write(frame) {
+        RecordStep::Beeping | RecordStep::Written { first: false } => return,
+        RecordStep::Written { first: true } => {
+            fx.events.push(MediaEvent::RecordingStarted { channel: id, name: active.name().to_owned() });
+            return;
+        }
+        RecordStep::Ended(cause) => recorder.take().map(|r| r.finish(id, cause)),
+        RecordStep::Failed(error) => recorder.take().map(|r| r.fail(id, error)),
+    };
+    fx.finishing.extend(finishing);
 }
 
 #[cfg(test)]

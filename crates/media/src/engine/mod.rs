@@ -40,7 +40,9 @@ pub use negotiate::{
     answer_sdp, negotiate, offer_sdp, NegotiateError, Negotiated, DEFAULT_PTIME_MS, TELEPHONE_EVENT_PT,
 };
 pub use playback::{BadPlaybackControl, PlaybackControl, SKIP};
-pub use record::{BadTerminateOn, RecordOptions, RecordingControl, RecordingEnd, TerminateOn, RECORDING_FORMAT};
+pub use record::{
+    BadTerminateOn, RecordOptions, RecordSource, RecordingControl, RecordingEnd, TerminateOn, RECORDING_FORMAT,
+};
 
 use crate::relay::ports::{self, PortPool};
 use crate::relay::{MediaError, MediaStats};

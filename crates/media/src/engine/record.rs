@@ -92,6 +92,19 @@ pub struct RecordOptions {
     pub beep: bool,
     /// What to do when a recording of that name exists.
     pub if_exists: IfExists,
+    /// Which audio of the channel is recorded.
+    pub source: RecordSource,
+}
+
+/// Which audio of a channel a recording takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RecordSource {
+    /// What the peer says (ARI's channel recording).
+    #[default]
+    Heard,
+    /// What the channel sends: for a channel in a bridge, the mix of the others (how a
+    /// bridge is recorded, as Asterisk's recorder channel does).
+    Sent,
 }
 
 impl RecordOptions {
@@ -106,6 +119,7 @@ impl RecordOptions {
             terminate_on: TerminateOn::None,
             beep: false,
             if_exists: IfExists::Fail,
+            source: RecordSource::Heard,
         }
     }
 }
@@ -166,6 +180,7 @@ pub(crate) struct Recorder {
     max_duration: Option<Duration>,
     max_silence: Option<Duration>,
     terminate_on: TerminateOn,
+    source: RecordSource,
     /// Frames written by this recording (an appended-to file's earlier audio excluded).
     frames: u32,
     /// Paused: nothing is written, and the time does not count (ARI's `pause`).
@@ -199,6 +214,7 @@ impl Recorder {
             max_duration: options.max_duration.filter(|limit| !limit.is_zero()),
             max_silence: options.max_silence.filter(|limit| !limit.is_zero()),
             terminate_on: options.terminate_on,
+            source: options.source,
             frames: 0,
             paused: false,
             muted: false,
@@ -218,6 +234,11 @@ impl Recorder {
     /// The recording's name.
     pub(crate) fn name(&self) -> &str {
         &self.name
+    }
+
+    /// Which audio it records.
+    pub(crate) fn source(&self) -> RecordSource {
+        self.source
     }
 
     /// Fills `frame` with the next 20 ms of the beep; false once the beep is over (or

@@ -112,6 +112,7 @@ impl Stasis {
     /// Destroys bridge `id`: its channels leave it first.
     pub async fn destroy_bridge(&self, id: &str) -> Result<(), StasisError> {
         let members = self.bridge(id).ok_or(StasisError::BridgeNotFound)?.channels;
+        self.stop_bridge_recordings(id).await;
         for channel in members {
             // A channel that hung up meanwhile has left already.
             let _ = self.command(&channel, ChannelOp::LeaveBridge { bridge: id.to_owned() }).await;

@@ -18,13 +18,13 @@ use super::dialled::{dialstatus_of_failure, Callee, DialledBy, PeerNews};
 use super::event::EventKind;
 use super::model::{ChannelSnapshot, PlaybackSnapshot, PlaybackState, RecordingSnapshot, RecordingState, Target};
 use super::program::Program;
+use super::recording;
 use super::{bridge, lock, StasisError};
 use crate::cdr::Disposition;
 use crate::devicestate::ChannelGuard;
 use crate::events::ChannelState;
 use crate::metrics::Live;
-use sb_media::engine::{MediaBridge, MediaChannel, MediaEvent, RecordingEnd};
-use sb_media::relay::MediaError;
+use sb_media::engine::{MediaBridge, MediaChannel, MediaEvent};
 use sb_media::sdp::SessionDescription;
 use sb_sip::dialog::Dialog;
 use sb_sip::endpoint::{ClientEvent, ServerRequest};
@@ -584,19 +584,10 @@ impl ChannelTask {
             duration: None,
             cause: None,
         };
-        match self.media.record(options).await {
-            Ok(()) => {
-                self.shared.stasis.set_recording(snapshot.clone());
-                self.recording = Some(snapshot);
-                Ok(())
-            }
-            Err(MediaError::UnsupportedFormat(format)) => {
-                Err(StasisError::Unprocessable(format!("Format {format} is not supported")))
-            }
-            Err(MediaError::AlreadyRecording(_)) => Err(StasisError::Conflict("Channel is already recording".into())),
-            Err(MediaError::Recording(e)) => Err(StasisError::RecordingRefused(e.to_string())),
-            Err(e) => Err(StasisError::Failed(e.to_string())),
-        }
+        self.media.record(options).await.map_err(recording::refusal)?;
+        self.shared.stasis.set_recording(snapshot.clone());
+        self.recording = Some(snapshot);
+        Ok(())
     }
 
     fn join_bridge(&mut self, bridge_id: String, media: Arc<MediaBridge>) {
@@ -872,30 +863,16 @@ impl ChannelTask {
                     program.playback_finished(&id);
                 }
             }
-            MediaEvent::RecordingStarted { name, .. } => {
-                if let Some(recording) = self.recording.as_mut().filter(|r| r.name == name) {
-                    recording.state = RecordingState::Recording;
-                    let recording = recording.clone();
-                    self.shared.stasis.set_recording(recording.clone());
-                    self.publish(EventKind::RecordingStarted { recording });
+            event @ (MediaEvent::RecordingStarted { .. }
+            | MediaEvent::RecordingFinished { .. }
+            | MediaEvent::RecordingFailed { .. }) => {
+                let Some(recording) = self.recording.as_mut() else { return };
+                let Some((kind, over)) = recording::progress(recording, &event) else { return };
+                self.shared.stasis.set_recording(recording.clone());
+                if over {
+                    self.recording = None;
                 }
-            }
-            MediaEvent::RecordingFinished { name, duration, cause, .. } => {
-                if let Some(mut recording) = self.recording.take().filter(|r| r.name == name) {
-                    recording.state =
-                        if cause == RecordingEnd::Canceled { RecordingState::Canceled } else { RecordingState::Done };
-                    recording.duration = Some(i64::try_from(duration.as_secs()).unwrap_or(i64::MAX));
-                    self.shared.stasis.set_recording(recording.clone());
-                    self.publish(EventKind::RecordingFinished { recording });
-                }
-            }
-            MediaEvent::RecordingFailed { name, reason, .. } => {
-                if let Some(mut recording) = self.recording.take().filter(|r| r.name == name) {
-                    recording.state = RecordingState::Failed;
-                    recording.cause = Some(reason);
-                    self.shared.stasis.set_recording(recording.clone());
-                    self.publish(EventKind::RecordingFailed { recording });
-                }
+                self.publish(kind);
             }
             MediaEvent::DtmfBegin { .. }
             | MediaEvent::BridgePlaybackStarted { .. }

@@ -9,6 +9,7 @@
 //! and these events to `events.json`.
 
 mod bridge;
+mod bridge_record;
 mod channel;
 mod command;
 mod dialled;
@@ -17,6 +18,7 @@ mod external;
 mod model;
 mod originate;
 mod program;
+mod recording;
 
 pub use bridge::uuid_like as fresh_id;
 pub use command::{ChannelOp, HangupCause, MuteDirection, OpReply};
@@ -30,6 +32,7 @@ pub use originate::{Originate, OriginateTarget};
 pub(super) use program::{run_program, Entry};
 
 use super::{Pbx, Shared};
+use bridge_record::RecorderCommand;
 use command::Command;
 use sb_media::engine::{MediaBridge, PlaybackControl, RecordingControl};
 use std::collections::HashMap;
@@ -103,6 +106,8 @@ pub(crate) struct Registry {
     bridges: Mutex<HashMap<String, BridgeEntry>>,
     playbacks: Mutex<HashMap<String, PlaybackSnapshot>>,
     recordings: Mutex<HashMap<String, RecordingSnapshot>>,
+    /// The tasks of bridge recordings, by recording name.
+    bridge_recorders: Mutex<HashMap<String, mpsc::Sender<bridge_record::RecorderCommand>>>,
     events: mpsc::UnboundedSender<StasisEvent>,
     receiver: Mutex<Option<mpsc::UnboundedReceiver<StasisEvent>>>,
     /// Whether someone took the receiver: until then events are not queued.
@@ -118,6 +123,7 @@ impl Default for Registry {
             bridges: Mutex::default(),
             playbacks: Mutex::default(),
             recordings: Mutex::default(),
+            bridge_recorders: Mutex::default(),
             events,
             receiver: Mutex::new(Some(receiver)),
             listening: AtomicBool::new(false),
@@ -340,8 +346,12 @@ impl Stasis {
         if !matches!(recording.state, RecordingState::Recording | RecordingState::Paused) {
             return Err(StasisError::Conflict("Recording not in session".into()));
         }
-        let Target::Channel(channel) = &recording.target else { return Err(StasisError::RecordingNotFound) };
-        self.command(channel, ChannelOp::ControlRecording(control)).await?;
+        match &recording.target {
+            Target::Channel(channel) => {
+                self.command(channel, ChannelOp::ControlRecording(control)).await.map(|_| ())?
+            }
+            Target::Bridge(_) => self.command_recorder(name, RecorderCommand::Control(control)).await?,
+        }
         let state = match control {
             RecordingControl::Pause => RecordingState::Paused,
             RecordingControl::Unpause => RecordingState::Recording,
@@ -356,7 +366,7 @@ impl Stasis {
         let recording = self.recording(name).ok_or(StasisError::RecordingNotFound)?;
         match &recording.target {
             Target::Channel(channel) => self.command(channel, ChannelOp::StopRecording { keep }).await.map(|_| ()),
-            Target::Bridge(_) => Err(StasisError::RecordingNotFound),
+            Target::Bridge(_) => self.command_recorder(name, RecorderCommand::Stop { keep, done: None }).await,
         }
     }
 }
