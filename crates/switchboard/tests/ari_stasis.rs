@@ -469,3 +469,93 @@ async fn redirect_sends_an_unanswered_caller_elsewhere_with_a_302() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_snoop_channel_hears_the_caller_and_goes_when_the_caller_goes() {
+    if !require_tool("sipp", "sip-tester") {
+        return;
+    }
+    let dir = TempDir::new("ari-snoop");
+    let pbx = stasis_pbx(&dir).await;
+    let mut events = Events::connect(&pbx, "tour").await;
+    // 7 s of PCMA from the caller once answered (no digit).
+    let caller_process = caller(&pbx, "1001", "777", "caller-snooped", "uac_stasis_call.xml")
+        .arg("-set")
+        .arg("dtmf_after_ms")
+        .arg("0")
+        .spawn();
+    let id = events.expect("StasisStart").await["channel"]["id"].as_str().expect("id").to_owned();
+    assert_eq!(ari(&pbx, Method::POST, &format!("channels/{id}/answer")).await.0, 204);
+    events.expect("ChannelStateChange").await;
+
+    // Asterisk's checks and messages, in its order.
+    for (query, status, message) in [
+        ("app=tour", 400, "Direction must be specified for at least spy or whisper"),
+        ("spy=in", 400, "Missing parameter app"),
+    ] {
+        let (got, body) = ari(&pbx, Method::POST, &format!("channels/{id}/snoop?{query}")).await;
+        assert_eq!((got, body["message"].as_str()), (status, Some(message)), "{query}");
+    }
+    let (got, body) = ari(&pbx, Method::POST, "channels/nope/snoop?spy=in&app=tour").await;
+    assert_eq!((got, body["message"].as_str()), (404, Some("Provided channel was not found")));
+
+    let (status, snoop) =
+        ari(&pbx, Method::POST, &format!("channels/{id}/snoop/spy-1?spy=in&app=tour&appArgs=snooping")).await;
+    assert_eq!((status, snoop["id"].as_str(), snoop["state"].as_str()), (200, Some("spy-1"), Some("Up")), "{snoop}");
+    assert!(snoop["name"].as_str().is_some_and(|n| n.starts_with(&format!("Snoop/{id}-"))), "{snoop}");
+    let start = events.expect("StasisStart").await;
+    assert_eq!((start["channel"]["id"].as_str(), &start["args"]), (Some("spy-1"), &json!(["snooping"])));
+
+    // What the snoop channel hears is what the caller says: record a second of each at
+    // once; the two recordings hold the same audio.
+    for (channel, name) in [(id.as_str(), "heard"), ("spy-1", "spied")] {
+        let path = format!("channels/{channel}/record?name={name}&format=wav&maxDurationSeconds=1");
+        assert_eq!(ari(&pbx, Method::POST, &path).await.0, 201);
+    }
+    let mut finished = 0;
+    while finished < 2 {
+        let event = events.next().await;
+        match event["type"].as_str() {
+            Some("RecordingStarted") => {}
+            Some("RecordingFinished") => finished += 1,
+            _ => panic!("unexpected while recording: {event}"),
+        }
+    }
+    let server = pbx.server.as_ref().expect("switchboard");
+    let mut energies = Vec::new();
+    for name in ["heard", "spied"] {
+        let wav = server
+            .client
+            .get(server.url(&format!("/ari/recordings/stored/{name}/file")))
+            .basic_auth("app", Some("s3cret"))
+            .send()
+            .await
+            .expect("download")
+            .bytes()
+            .await
+            .expect("bytes");
+        let samples: Vec<f64> =
+            wav[44..].chunks_exact(2).map(|b| f64::from(i16::from_le_bytes([b[0], b[1]]))).collect();
+        energies.push(samples.iter().map(|s| s * s).sum::<f64>() / samples.len().max(1) as f64);
+    }
+    eprintln!("mean power: caller {:.0}, snoop {:.0}", energies[0], energies[1]);
+    assert!(energies[0] > 1000.0, "the caller sent silence (the test, not the PBX, is broken): {energies:?}");
+    let ratio = energies[1] / energies[0];
+    assert!((0.5..2.0).contains(&ratio), "the snoop did not hear what the caller said: {energies:?}");
+
+    // The caller goes: its snoop goes with it.
+    assert_eq!(ari(&pbx, Method::DELETE, &format!("channels/{id}")).await.0, 204);
+    let mut ended = Vec::new();
+    while ended.len() < 2 {
+        let event = events.next().await;
+        if event["type"] == "StasisEnd" {
+            ended.push(event["channel"]["id"].as_str().unwrap_or_default().to_owned());
+        }
+    }
+    ended.sort();
+    let mut expected = vec![id.clone(), "spy-1".to_owned()];
+    expected.sort();
+    assert_eq!(ended, expected);
+    let run = caller_process.finish().await;
+    assert!(run.status.success(), "{}", run.trace);
+}

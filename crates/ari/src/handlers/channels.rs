@@ -1,9 +1,9 @@
 //! `/channels`: the channels applications control (see `sb_core::pbx::Stasis`): placing
 //! them (originate, create, dial), answering, ringing, hanging up, media on them (play,
 //! record, DTMF, mute, hold, music, silence), their variables, and moving them between
-//! applications; external media channels (RTP over UDP, G.711). Snoop, redirect and
-//! transfer progress need media and SIP features Switchboard does not have yet: 501 once
-//! the channel is known. A grant confined to applications places channels only into its
+//! applications; external media channels (RTP over UDP, G.711), snoop channels, redirect.
+//! Transfer progress belongs to ARI-driven transfers, which Switchboard does not offer:
+//! 501 once the channel is known. A grant confined to applications places channels only into its
 //! applications and sees only theirs (see `sight`).
 
 use super::stasis_errors::{ari_error, stasis};
@@ -14,9 +14,10 @@ use crate::models::RtpStat;
 use crate::stasis::{channel, playback, recording};
 use crate::state::AriState;
 use sb_core::pbx::{
-    ChannelOp, ExternalCodec, ExternalMedia, HangupCause, MuteDirection, OpReply, Originate, PlaybackSnapshot, Target,
+    ChannelOp, ExternalCodec, ExternalMedia, HangupCause, MuteDirection, OpReply, Originate, PlaybackSnapshot, Snoop,
+    Target,
 };
-use sb_media::engine::{RecordOptions, TerminateOn};
+use sb_media::engine::{RecordOptions, TapDirection, TerminateOn};
 use sb_media::sound::recording::IfExists;
 use sb_media::sound::uri::MediaUri;
 use serde_json::{Map, Value};
@@ -53,7 +54,8 @@ pub(super) fn bind(nickname: &str) -> Option<Handler> {
         "dial" => handler!(dial),
         "rtpstatistics" => handler!(rtp_statistics),
         "redirect" => handler!(redirect),
-        "snoopChannel" | "snoopChannelWithId" | "transfer_progress" => handler!(unsupported),
+        "snoopChannel" | "snoopChannelWithId" => handler!(snoop),
+        "transfer_progress" => handler!(unsupported),
         "externalMedia" => handler!(external_media),
         _ => None,
     }
@@ -384,6 +386,33 @@ async fn rtp_statistics(state: AriState, call: Call) -> Result<Reply, AriError> 
         rxoctetcount: 0,
         channel_uniqueid: id(&call).to_owned(),
     }))
+}
+
+/// `POST /channels/{id}/snoop`: a channel in `app` that hears `spy` of this one and
+/// whispers `whisper` to it; checked in Asterisk's order, with its messages.
+async fn snoop(state: AriState, call: Call) -> Result<Reply, AriError> {
+    let direction = |name: &str| {
+        let text = call.params.text(name).filter(|t| !t.is_empty()).unwrap_or("none");
+        TapDirection::parse(text)
+            .ok_or_else(|| AriError::bad_request(format!("Invalid direction specified for {name}")))
+    };
+    let (spy, whisper) = (direction("spy")?, direction("whisper")?);
+    if spy == TapDirection::None && whisper == TapDirection::None {
+        return Err(AriError::bad_request("Direction must be specified for at least spy or whisper"));
+    }
+    let app = call.params.text("app").filter(|a| !a.is_empty());
+    let app = app.ok_or_else(|| AriError::bad_request("Application name is required"))?.to_owned();
+    call.grant.scope.require_app(&app)?;
+    let stasis = stasis(&state)?;
+    if stasis.channel(id(&call)).is_none() || sight::channel(&state, &call, id(&call)).is_err() {
+        return Err(AriError::not_found("Provided channel was not found"));
+    }
+    let args = app_args(&call);
+    let snoop_id = call.params.text("snoopId").filter(|s| !s.is_empty()).map(str::to_owned);
+    let request = Snoop { app, args, spy, whisper, snoop_id };
+    let created = stasis.snoop(id(&call), request).await.map_err(ari_error)?;
+    sight::made(&state, &call, &stasis, Target::Channel(created.id.clone()));
+    Ok(Reply::json(channel(&created)))
 }
 
 /// `POST /channels/{id}/redirect?endpoint=PJSIP/<number or sip: URI>`, checked in

@@ -53,7 +53,7 @@ use sb_store::Store;
 pub use stasis::{
     fresh_id, AppDirectory, BridgeSnapshot, BridgeType, ChannelOp, ChannelSnapshot, EventKind, ExternalCodec,
     ExternalMedia, HangupCause, Location, MuteDirection, OpReply, Originate, OriginateTarget, Party, PlaybackSnapshot,
-    PlaybackState, RecordingSnapshot, RecordingState, Stasis, StasisError, StasisEvent, Target,
+    PlaybackState, RecordingSnapshot, RecordingState, Snoop, Stasis, StasisError, StasisEvent, Target,
 };
 pub use status::{MessageOutcome, PeerState, ReferTarget, StatusError};
 use std::collections::HashMap;

@@ -29,6 +29,7 @@ use super::negotiate::Negotiated;
 use super::passthrough::{PassLane, PassProfile, Rewriter};
 use super::playback::{Playback, PlaybackControl, PlaybackQueue, Player};
 use super::record::{Finishing, RecordSource, RecordStep, Recorder, RecordingControl, RecordingEnd};
+use super::snoop::add_into;
 use super::stream::OutStream;
 use super::{BridgeId, ChannelId, ChannelShared, MediaEvent};
 use crate::codec::{Decoder, Encoder};
@@ -132,6 +133,12 @@ pub(crate) struct ChannelCore {
     outgoing: Option<SocketAddr>,
     /// What the peer said this tick, decoded or concealed.
     input: AudioFrame,
+    /// What the channel sent (or would have) last tick.
+    sent: AudioFrame,
+    /// Audio a snoop channel whispers to the peer this tick.
+    whisper: Option<AudioFrame>,
+    /// Whether the input comes from a tap on another channel (a snoop channel), not a peer.
+    tapped: bool,
     /// Decoder output, reused.
     pcm: Vec<i16>,
     playbacks: PlaybackQueue,
@@ -174,6 +181,9 @@ impl ChannelCore {
             out: OutStream::new(cname, now),
             outgoing: None,
             input: [0; FRAME_SAMPLES],
+            sent: [0; FRAME_SAMPLES],
+            whisper: None,
+            tapped: false,
             pcm: Vec::with_capacity(FRAME_SAMPLES * 2),
             playbacks: PlaybackQueue::new(Player::Channel(id)),
             recorder: None,
@@ -385,7 +395,32 @@ impl ChannelCore {
         if self.mute_in {
             self.input.fill(0);
         }
-        feed_recorder(&mut self.recorder, id, RecordSource::Heard, &self.input, fx);
+        // A snoop channel's input comes from its tap later in the tick.
+        if !self.tapped {
+            feed_recorder(&mut self.recorder, id, RecordSource::Heard, &self.input, fx);
+        }
+    }
+
+    /// A snoop channel's input for this tick, from its tap.
+    pub(crate) fn hear_tap(&mut self, frame: AudioFrame, fx: &mut Effects) {
+        self.tapped = true;
+        self.input = if self.mute_in { [0; FRAME_SAMPLES] } else { frame };
+        feed_recorder(&mut self.recorder, self.id, RecordSource::Heard, &self.input, fx);
+    }
+
+    /// Adds a snoop channel's whisper to what the peer said this tick.
+    pub(crate) fn add_to_input(&mut self, extra: &AudioFrame) {
+        add_into(&mut self.input, extra);
+    }
+
+    /// Has a snoop channel's whisper go to the peer with this tick's output.
+    pub(crate) fn whisper(&mut self, frame: AudioFrame) {
+        self.whisper = Some(frame);
+    }
+
+    /// What the channel sent last tick.
+    pub(crate) fn sent(&self) -> &AudioFrame {
+        &self.sent
     }
 
     /// Makes this tick's output and, if it is to be sent, the packet; returns where to
@@ -403,9 +438,13 @@ impl ChannelCore {
         if dtmf == DtmfTick::Tone {
             frame = tone;
         }
+        if let Some(whisper) = self.whisper.take() {
+            add_into(&mut frame, &whisper);
+        }
         if self.mute_out {
             frame.fill(0);
         }
+        self.sent = frame;
         feed_recorder(&mut self.recorder, self.id, RecordSource::Sent, &frame, fx);
         self.outgoing = None;
         let destination = self.rtp_latch.destination();

@@ -26,6 +26,7 @@ use tokio::time::{self, Instant as TokioInstant, MissedTickBehavior};
 
 use super::bridge::{Bridge, BridgeCommand};
 use super::channel::{Channel, ChannelCommand, Effects, RECV_BUF_LEN};
+use super::snoop::{apply_taps, Tap};
 use super::{BridgeId, ChannelId, MediaEvent};
 use crate::relay::MediaError;
 
@@ -56,6 +57,8 @@ pub(crate) enum Command {
     Join(BridgeId, ChannelId),
     /// Take a channel out of a bridge.
     Leave(BridgeId, ChannelId),
+    /// Make a channel a snoop on another (see `snoop`).
+    Tap(ChannelId, Tap),
 }
 
 /// Counters shared by the clock and [`MediaEngine::stats`](crate::relay::MediaEngine::stats).
@@ -176,6 +179,8 @@ async fn run(mut commands: mpsc::UnboundedReceiver<Command>, counters: Arc<Engin
 pub(crate) struct Shard {
     channels: HashMap<ChannelId, Channel>,
     bridges: HashMap<BridgeId, Bridge>,
+    /// The snoop channels' taps, by snoop channel.
+    taps: HashMap<ChannelId, Tap>,
     /// What the step in progress produced, handed over after each channel's step.
     fx: Effects,
     /// One receive buffer for every socket.
@@ -188,6 +193,7 @@ impl Shard {
         Shard {
             channels: HashMap::new(),
             bridges: HashMap::new(),
+            taps: HashMap::new(),
             fx: Effects::default(),
             buf: vec![0; RECV_BUF_LEN].into_boxed_slice(),
             counters,
@@ -203,6 +209,9 @@ impl Shard {
                 self.count();
             }
             Command::Close(id) => {
+                // A tap whose target goes hears silence until its own channel closes.
+                self.taps.remove(&id);
+                self.taps.retain(|_, tap| tap.target != id);
                 if let Some(mut channel) = self.channels.remove(&id) {
                     if let Some(bridge) = channel.core().bridge().and_then(|bridge| self.bridges.get_mut(&bridge)) {
                         bridge.leave(id);
@@ -253,6 +262,11 @@ impl Shard {
                     bridge.join(id);
                 }
             }
+            Command::Tap(snoop, tap) => {
+                if self.channels.contains_key(&snoop) && self.channels.contains_key(&tap.target) {
+                    self.taps.insert(snoop, tap);
+                }
+            }
             Command::Leave(bridge_id, id) => {
                 let Some(channel) = self.channels.get_mut(&id) else { return };
                 if channel.core().bridge() == Some(bridge_id) {
@@ -276,6 +290,7 @@ impl Shard {
             channel.core_mut().pull_input(now, &mut self.fx);
             channel.flush(&mut self.fx);
         }
+        apply_taps(&mut self.channels, &self.taps, &mut self.fx);
         for channel in self.channels.values() {
             let core = channel.core();
             if let Some(bridge) = core.bridge().and_then(|bridge| self.bridges.get_mut(&bridge)) {

@@ -25,6 +25,7 @@ mod passthrough;
 mod playback;
 mod prompts;
 mod record;
+mod snoop;
 mod stream;
 
 use std::fmt;
@@ -43,6 +44,7 @@ pub use playback::{BadPlaybackControl, PlaybackControl, SKIP};
 pub use record::{
     BadTerminateOn, RecordOptions, RecordSource, RecordingControl, RecordingEnd, TerminateOn, RECORDING_FORMAT,
 };
+pub use snoop::TapDirection;
 
 use crate::relay::ports::{self, PortPool};
 use crate::relay::{MediaError, MediaStats};
@@ -516,6 +518,12 @@ impl MediaChannel {
     /// tell.
     fn command(&self, command: ChannelCommand) {
         let _ = self.commands.send(Command::Channel(self.id, command));
+    }
+
+    /// Makes this channel (which has no peer of its own) a snoop on channel `target`: it
+    /// hears `spy` of it, and what it is sent is whispered `whisper` (see [`TapDirection`]).
+    pub fn snoop_on(&self, target: ChannelId, spy: TapDirection, whisper: TapDirection) {
+        let _ = self.commands.send(Command::Tap(self.id, snoop::Tap { target, spy, whisper }));
     }
 
     /// Sends a command, reporting a clock that is gone.

@@ -70,8 +70,8 @@ pub(super) enum Leg {
     Dialling { dial: Dial, deadline: Instant, dialstring: String, offer_sdp: String },
     /// An established dialog, and the SDP we answer re-INVITEs with.
     Up { dialog: Dialog, peer: Peer, our_sdp: String, contact: String, _dialog: Live },
-    /// No SIP: the media goes to an address the application named (`externalMedia`).
-    External,
+    /// No SIP: a channel of media only (external media, snoop; see `media_only`).
+    MediaOnly,
     /// Hung up.
     Ended,
 }
@@ -166,7 +166,7 @@ impl ChannelTask {
         let state = snapshot.state;
         let name = snapshot.name.clone();
         let snapshot = Arc::new(Mutex::new(snapshot));
-        shared.stasis.insert_channel(Arc::clone(&snapshot), commands_tx)?;
+        shared.stasis.insert_channel(Arc::clone(&snapshot), commands_tx, media.id())?;
         let line = Some(shared.devices.open(extension.as_deref(), &name, state));
         Ok(ChannelTask {
             registration: CallRegistration::new(&shared, call_ids, inputs_tx),
@@ -218,6 +218,27 @@ impl ChannelTask {
     /// Publishes an event.
     pub fn publish(&self, kind: EventKind) {
         self.shared.stasis.publish(kind);
+    }
+
+    /// Hangs up channels that depend on this one (its `Dial()` callee, its snoops). Their
+    /// tasks never wait on this one, so the commands cannot deadlock; they run apart only
+    /// so that this task goes on (ending, usually).
+    pub(super) fn hang_up_others(&self, ids: Vec<String>) {
+        if ids.is_empty() {
+            return;
+        }
+        let stasis = super::Stasis { shared: Arc::clone(&self.shared) };
+        tokio::spawn(async move {
+            for id in ids {
+                let _ = stasis.command(&id, ChannelOp::Hangup(HangupCause::NORMAL)).await;
+            }
+        });
+    }
+
+    /// The channel is gone: so are the snoop channels on it.
+    fn hang_up_snoops(&self, id: &str) {
+        let snoops = lock(&self.shared.stasis.snoops).remove(id).unwrap_or_default();
+        self.hang_up_others(snoops);
     }
 
     /// Runs the channel until it is gone. Boxed with its `Send` bound spelled out: a program
@@ -455,7 +476,7 @@ impl ChannelTask {
                 self.on_answered();
                 Ok(())
             }
-            leg @ (Leg::Up { .. } | Leg::External) => {
+            leg @ (Leg::Up { .. } | Leg::MediaOnly) => {
                 self.leg = leg;
                 Ok(())
             }
@@ -930,7 +951,7 @@ impl ChannelTask {
                     let _ = self.shared.endpoint.request(bye, peer).await;
                 }
             }
-            Leg::Unplaced(_) | Leg::External | Leg::Ended => {}
+            Leg::Unplaced(_) | Leg::MediaOnly | Leg::Ended => {}
         }
     }
 
@@ -958,6 +979,7 @@ impl ChannelTask {
         }
         let id = self.id();
         self.shared.stasis.remove_channel(&id);
+        self.hang_up_snoops(&id);
         let channel = self.snap();
         self.publish(EventKind::ChannelDestroyed { channel: channel.clone(), cause: cause.0 });
         let ChannelTask { shared, record, media, registration, dialled, answered, reports, .. } = self;

@@ -6,9 +6,8 @@
 //! hung up.
 
 use super::channel::{ChannelTask, Driver};
-use super::command::{ChannelOp, HangupCause};
+use super::command::HangupCause;
 use super::originate::{place, OriginateTarget, Outgoing};
-use super::Stasis;
 use sb_media::engine::{BridgeKind, MediaBridge};
 use std::sync::Arc;
 use std::time::Duration;
@@ -162,12 +161,7 @@ impl ChannelTask {
         if callee.bridged {
             callee.bridge.remove(&self.media);
         }
-        let stasis = Stasis { shared: Arc::clone(&self.shared) };
-        // The callee's task never waits on this one, so the command cannot deadlock; it
-        // runs apart only so that this task goes on ending.
-        tokio::spawn(async move {
-            let _ = stasis.command(&callee.id, ChannelOp::Hangup(HangupCause::NORMAL)).await;
-        });
+        self.hang_up_others(vec![callee.id]);
     }
 }
 

@@ -14,7 +14,7 @@ mod channel;
 mod command;
 mod dialled;
 mod event;
-mod external;
+mod media_only;
 mod model;
 mod originate;
 mod program;
@@ -23,7 +23,7 @@ mod recording;
 pub use bridge::uuid_like as fresh_id;
 pub use command::{ChannelOp, HangupCause, MuteDirection, OpReply};
 pub use event::{EventKind, StasisEvent};
-pub use external::{ExternalCodec, ExternalMedia};
+pub use media_only::{ExternalCodec, ExternalMedia, Snoop};
 pub use model::{
     BridgeSnapshot, BridgeType, ChannelSnapshot, Location, Party, PlaybackSnapshot, PlaybackState, RecordingSnapshot,
     RecordingState, Target,
@@ -88,10 +88,12 @@ pub enum StasisError {
     Failed(String),
 }
 
-/// A channel's entry: what readers see, and where its task takes commands.
+/// A channel's entry: what readers see, where its task takes commands, and its media
+/// channel's id (for snoop channels to tap).
 struct ChannelEntry {
     snapshot: Arc<Mutex<ChannelSnapshot>>,
     commands: mpsc::Sender<Command>,
+    media: sb_media::engine::ChannelId,
 }
 
 /// A bridge's entry.
@@ -106,6 +108,8 @@ pub(crate) struct Registry {
     bridges: Mutex<HashMap<String, BridgeEntry>>,
     playbacks: Mutex<HashMap<String, PlaybackSnapshot>>,
     recordings: Mutex<HashMap<String, RecordingSnapshot>>,
+    /// The snoop channels on each channel, by the channel snooped on.
+    snoops: Mutex<HashMap<String, Vec<String>>>,
     /// The tasks of bridge recordings, by recording name.
     bridge_recorders: Mutex<HashMap<String, mpsc::Sender<bridge_record::RecorderCommand>>>,
     events: mpsc::UnboundedSender<StasisEvent>,
@@ -124,6 +128,7 @@ impl Default for Registry {
             playbacks: Mutex::default(),
             recordings: Mutex::default(),
             bridge_recorders: Mutex::default(),
+            snoops: Mutex::default(),
             events,
             receiver: Mutex::new(Some(receiver)),
             listening: AtomicBool::new(false),
@@ -154,14 +159,20 @@ impl Registry {
         &self,
         snapshot: Arc<Mutex<ChannelSnapshot>>,
         commands: mpsc::Sender<Command>,
+        media: sb_media::engine::ChannelId,
     ) -> Result<(), StasisError> {
         let id = lock(&snapshot).id.clone();
         let mut channels = lock(&self.channels);
         if channels.contains_key(&id) {
             return Err(StasisError::Conflict("Channel with given unique ID already exists".into()));
         }
-        channels.insert(id, ChannelEntry { snapshot, commands });
+        channels.insert(id, ChannelEntry { snapshot, commands, media });
         Ok(())
+    }
+
+    /// The media channel of channel `id`.
+    fn media_of(&self, id: &str) -> Option<sb_media::engine::ChannelId> {
+        lock(&self.channels).get(id).map(|entry| entry.media)
     }
 
     /// Whether a channel has this id.

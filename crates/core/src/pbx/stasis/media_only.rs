@@ -1,14 +1,19 @@
-//! External media channels (ARI's `externalMedia`, Asterisk's `UnicastRTP/<host>:<port>`): a
-//! channel with no SIP at all whose media channel sends plain RTP to an address the
-//! application names and takes what comes back from it, as a speech recogniser or a media
-//! server needs. It is up at once and in its application from the start; hanging it up
-//! just closes its media.
+//! Channels of media only, with no SIP at all: up at once, in their application from the
+//! start, and hanging one up just closes its media.
+//!
+//! - External media (ARI's `externalMedia`, Asterisk's `UnicastRTP/<host>:<port>`): the
+//!   media channel sends plain RTP to an address the application names and takes what
+//!   comes back from it, as a speech recogniser or a media server needs.
+//! - Snoop channels (ARI's `snoop`, Asterisk's `Snoop/<id>`): the media channel has no peer
+//!   and taps another channel (see the engine's `snoop`): it hears what it spies on, and
+//!   what it is sent is whispered. It goes when the channel it snoops on goes.
 
 use super::channel::{ChannelTask, Driver, Leg, Parts};
 use super::event::EventKind;
 use super::model::{ChannelSnapshot, Location, Party};
-use super::{Stasis, StasisError};
+use super::{lock, Stasis, StasisError};
 use crate::events::ChannelState;
+use sb_media::engine::{MediaChannel, MediaEvent, TapDirection};
 use sb_media::sdp::SessionDescription;
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr, UdpSocket};
@@ -59,6 +64,33 @@ pub struct ExternalMedia {
     pub data: Option<String>,
 }
 
+/// What ARI's snoop asks for.
+#[derive(Debug, Clone)]
+pub struct Snoop {
+    /// The application the snoop channel is in.
+    pub app: String,
+    /// Its arguments.
+    pub args: Vec<String>,
+    /// What it hears of the channel snooped on.
+    pub spy: TapDirection,
+    /// Where what it is sent goes.
+    pub whisper: TapDirection,
+    /// The id the application chose.
+    pub snoop_id: Option<String>,
+}
+
+/// A media-only channel to start.
+struct MediaOnly {
+    id: Option<String>,
+    /// The name's stem; a random suffix follows, as Asterisk's.
+    name: String,
+    app: String,
+    args: Vec<String>,
+    /// What its dialplan location shows as data.
+    data: String,
+    variables: BTreeMap<String, String>,
+}
+
 /// The answer an RTP peer at `host` speaking `codec` would give: what the media channel
 /// needs to send to it.
 fn answer_from(host: SocketAddr, codec: ExternalCodec) -> Result<SessionDescription, StasisError> {
@@ -85,14 +117,7 @@ impl Stasis {
     /// Makes an external media channel in `request.app`.
     pub async fn external_media(&self, request: ExternalMedia) -> Result<ChannelSnapshot, StasisError> {
         let shared = &self.shared;
-        if !shared.stasis.app_registered(&request.app) {
-            return Err(StasisError::BadRequest(format!("Application {} not registered", request.app)));
-        }
-        if let Some(id) = &request.channel_id {
-            if shared.stasis.channel_exists(id) {
-                return Err(StasisError::Conflict("Channel with given unique ID already exists".into()));
-            }
-        }
+        self.check_new_channel(&request.app, request.channel_id.as_deref())?;
         let advertise = local_address_towards(request.host)
             .ok_or_else(|| StasisError::BadRequest(format!("No route to external_host {}", request.host)))?;
         let (media_tx, media_events) = mpsc::channel(64);
@@ -110,41 +135,89 @@ impl Stasis {
         let mut variables = request.variables;
         variables.insert("UNICASTRTP_LOCAL_ADDRESS".into(), local.ip().to_string());
         variables.insert("UNICASTRTP_LOCAL_PORT".into(), local.port().to_string());
-        let id = request.channel_id.unwrap_or_else(super::bridge::uuid_like);
+        let channel = MediaOnly {
+            id: request.channel_id,
+            name: format!("UnicastRTP/{}", request.host),
+            app: request.app,
+            args: Vec::new(),
+            data: request.data.unwrap_or_default(),
+            variables,
+        };
+        self.start_media_only(channel, media, media_events)
+    }
+
+    /// Makes a snoop channel on channel `target` in `request.app`.
+    pub async fn snoop(&self, target: &str, request: Snoop) -> Result<ChannelSnapshot, StasisError> {
+        let shared = &self.shared;
+        let target_media = shared.stasis.media_of(target).ok_or(StasisError::ChannelNotFound)?;
+        self.check_new_channel(&request.app, request.snoop_id.as_deref())?;
+        let (media_tx, media_events) = mpsc::channel(64);
+        // It never sends (it has no answer, no peer): the address is only a formality.
+        let loopback = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+        let (media, _) =
+            shared.media.channels().offer(loopback, media_tx).await.map_err(|e| StasisError::Failed(e.to_string()))?;
+        media.snoop_on(target_media, request.spy, request.whisper);
+        let channel = MediaOnly {
+            id: request.snoop_id,
+            name: format!("Snoop/{target}"),
+            app: request.app,
+            args: request.args,
+            data: String::new(),
+            variables: BTreeMap::new(),
+        };
+        let snapshot = self.start_media_only(channel, media, media_events)?;
+        lock(&shared.stasis.snoops).entry(target.to_owned()).or_default().push(snapshot.id.clone());
+        Ok(snapshot)
+    }
+
+    /// Refuses a new channel for an application that is not there, or with an id in use.
+    fn check_new_channel(&self, app: &str, id: Option<&str>) -> Result<(), StasisError> {
+        if !self.shared.stasis.app_registered(app) {
+            return Err(StasisError::BadRequest(format!("Application {app} not registered")));
+        }
+        if id.is_some_and(|id| self.shared.stasis.channel_exists(id)) {
+            return Err(StasisError::Conflict("Channel with given unique ID already exists".into()));
+        }
+        Ok(())
+    }
+
+    /// Registers and runs a media-only channel, in its application from the start.
+    fn start_media_only(
+        &self,
+        channel: MediaOnly,
+        media: MediaChannel,
+        media_events: mpsc::Receiver<MediaEvent>,
+    ) -> Result<ChannelSnapshot, StasisError> {
         let snapshot = ChannelSnapshot {
-            id: id.clone(),
-            name: format!("UnicastRTP/{}-{:08x}", request.host, rand::random::<u32>()),
+            id: channel.id.unwrap_or_else(super::bridge::uuid_like),
+            name: format!("{}-{:08x}", channel.name, rand::random::<u32>()),
             protocol_id: String::new(),
             state: ChannelState::Up,
             caller: Party::default(),
             connected: Party::default(),
             accountcode: String::new(),
-            dialplan: Location {
-                app_name: "AppDial2".into(),
-                app_data: request.data.unwrap_or_default(),
-                ..Location::default()
-            },
+            dialplan: Location { app_name: "AppDial2".into(), app_data: channel.data, ..Location::default() },
             created: time::OffsetDateTime::now_utc(),
             language: "en".into(),
             tenant: String::new(),
             app: None,
             bridge: None,
-            variables,
+            variables: channel.variables,
         };
         let mut task = ChannelTask::register(Parts {
-            shared: Arc::clone(shared),
+            shared: Arc::clone(&self.shared),
             snapshot,
             media,
             media_events,
-            leg: Leg::External,
-            driver: Driver::Stasis { app: request.app.clone() },
+            leg: Leg::MediaOnly,
+            driver: Driver::Stasis { app: channel.app.clone() },
             record: None,
             extension: None,
             call_ids: Vec::new(),
         })?;
         let created = task.snap();
-        task.publish(EventKind::ChannelCreated { channel: created, app: Some(request.app.clone()) });
-        task.enter_stasis(&request.app, Vec::new());
+        task.publish(EventKind::ChannelCreated { channel: created, app: Some(channel.app.clone()) });
+        task.enter_stasis(&channel.app, channel.args);
         let snapshot = task.snap();
         tokio::spawn(task.run());
         Ok(snapshot)
