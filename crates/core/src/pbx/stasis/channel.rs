@@ -10,7 +10,7 @@
 use super::super::b2bua::Target as SipTarget;
 use super::super::call::{contact, CallInput, CallRegistration};
 use super::super::dial::{failure_of, Answered, Dial, Progress};
-use super::super::dispatch::{answer, ALLOW};
+use super::super::dispatch::{answer, answer_with, ALLOW};
 use super::super::record::Record;
 use super::super::Shared;
 use super::command::{ChannelOp, Command, HangupCause, OpReply};
@@ -842,7 +842,13 @@ impl ChannelTask {
                     self.peer_hold(held);
                 }
             }
-            _ => answer(&self.shared, &request, 200, "OK").await,
+            // INFO, OPTIONS, and the NOTIFYs of a REFER our redirect sent.
+            Method::Info | Method::Options | Method::Notify => answer(&self.shared, &request, 200, "OK").await,
+            // A transfer (REFER) of a channel an application controls is not offered.
+            _ => {
+                let allow = vec![(HeaderName::Allow, ALLOW.to_owned())];
+                answer_with(&self.shared, &request, 405, "Method Not Allowed", allow).await
+            }
         }
     }
 
