@@ -107,6 +107,9 @@ impl DtmfInput {
 pub(crate) struct DtmfRequest {
     digits: Vec<Digit>,
     config: DtmfSenderConfig,
+    /// Quiet before the first digit, and after the last before the next request.
+    before: Duration,
+    after: Duration,
 }
 
 impl DtmfRequest {
@@ -120,8 +123,20 @@ impl DtmfRequest {
         let config = DtmfSenderConfig { tone_length: duration, gap: between, ..DtmfSenderConfig::default() };
         // The sender checks the timings; the one made here is only a check.
         DtmfSender::new(config)?;
-        Ok(DtmfRequest { digits, config })
+        Ok(DtmfRequest { digits, config, before: Duration::ZERO, after: Duration::ZERO })
     }
+
+    /// The same digits, sent `before` after the previous request is done, and holding
+    /// the next one back `after` (ARI's `before`/`after`).
+    pub(crate) fn paced(self, before: Duration, after: Duration) -> DtmfRequest {
+        DtmfRequest { before, after, ..self }
+    }
+}
+
+/// The ticks a pause of `length` takes, rounded up.
+fn pause_ticks(length: Duration) -> u32 {
+    let tick = super::clock::TICK.as_micros();
+    u32::try_from(length.as_micros().div_ceil(tick)).unwrap_or(u32::MAX)
 }
 
 /// One request being sent.
@@ -131,6 +146,8 @@ enum Job {
     Events(DtmfSender),
     /// As tones, when the peer takes no events.
     Tones(ToneGenerator),
+    /// Quiet, for this many more ticks (audio flows meanwhile).
+    Pause(u32),
 }
 
 /// What [`DtmfOutput::tick`] has for this tick.
@@ -153,6 +170,17 @@ pub(crate) struct DtmfOutput {
 impl DtmfOutput {
     /// Queues a request: as events when the peer takes them, as tones otherwise.
     pub(crate) fn push(&mut self, request: DtmfRequest, events: bool) {
+        if !request.before.is_zero() {
+            self.jobs.push_back(Job::Pause(pause_ticks(request.before)));
+        }
+        let after = request.after;
+        self.push_digits(request, events);
+        if !after.is_zero() {
+            self.jobs.push_back(Job::Pause(pause_ticks(after)));
+        }
+    }
+
+    fn push_digits(&mut self, request: DtmfRequest, events: bool) {
         if events {
             let Ok(mut sender) = DtmfSender::new(request.config) else { return };
             // Within MAX_QUEUED_DIGITS: checked when the request was made.
@@ -207,6 +235,12 @@ impl DtmfOutput {
                         self.jobs.pop_front();
                     }
                     return DtmfTick::Tone;
+                }
+                Job::Pause(left) => {
+                    if *left > 0 {
+                        *left -= 1;
+                        return DtmfTick::Idle;
+                    }
                 }
             }
             self.jobs.pop_front();
@@ -348,6 +382,22 @@ mod tests {
             ticks += 1;
         }
         assert_eq!(ticks, 200);
+        assert!(output.is_idle());
+    }
+
+    #[test]
+    fn before_and_after_pause_the_digits_without_holding_anything_else() {
+        let ms = Duration::from_millis;
+        let mut output = DtmfOutput::default();
+        // 50 ms before: three ticks of quiet (rounded up); then one 60 ms tone; then 40 ms
+        // after, which holds the next request back two ticks.
+        output.push(DtmfRequest::new("1", ms(0), ms(60)).unwrap().paced(ms(50), ms(40)), false);
+        output.push(DtmfRequest::new("2", ms(0), ms(60)).unwrap(), false);
+        let mut frame = [0; FRAME_SAMPLES];
+        let ticks: Vec<DtmfTick> = (0..11).map(|_| output.tick(0, &mut frame)).collect();
+        use DtmfTick::{Idle, Tone};
+        assert_eq!(ticks, [Idle, Idle, Idle, Tone, Tone, Tone, Idle, Idle, Tone, Tone, Tone]);
+        assert_eq!(output.tick(0, &mut frame), Idle);
         assert!(output.is_idle());
     }
 }

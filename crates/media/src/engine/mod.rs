@@ -491,7 +491,20 @@ impl MediaChannel {
     /// Sends `digits`, each a tone of `duration`, `between` apart: as RFC 4733 events if
     /// the peer takes them, as tones otherwise. Queued behind digits being sent.
     pub fn send_dtmf(&self, digits: &str, between: Duration, duration: Duration) -> Result<(), MediaError> {
-        let request = DtmfRequest::new(digits, between, duration)?;
+        self.send_dtmf_paced(digits, Duration::ZERO, between, duration, Duration::ZERO)
+    }
+
+    /// [`MediaChannel::send_dtmf`], starting `before` after what is queued ahead, and
+    /// holding what is queued behind back `after` the last digit (ARI's `sendDTMF`).
+    pub fn send_dtmf_paced(
+        &self,
+        digits: &str,
+        before: Duration,
+        between: Duration,
+        duration: Duration,
+        after: Duration,
+    ) -> Result<(), MediaError> {
+        let request = DtmfRequest::new(digits, between, duration)?.paced(before, after);
         self.try_command(ChannelCommand::SendDtmf(request))
     }
 

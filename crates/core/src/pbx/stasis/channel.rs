@@ -352,12 +352,12 @@ impl ChannelTask {
             }
             ChannelOp::Progress => self.provisional(183, "Session Progress", true).await,
             ChannelOp::Hangup(cause) => self.hang_up(cause, true).await,
-            ChannelOp::SendDtmf { digits, before, between, duration, after: _ } => {
-                if !before.is_zero() {
-                    tokio::time::sleep(before).await;
-                }
+            ChannelOp::SendDtmf { digits, before, between, duration, after } => {
+                // The media engine paces it: this task never waits.
                 let digits: String = digits.chars().filter(|c| *c != ',').collect();
-                self.media.send_dtmf(&digits, between, duration).map_err(|e| StasisError::BadRequest(e.to_string()))?;
+                self.media
+                    .send_dtmf_paced(&digits, before, between, duration, after)
+                    .map_err(|e| StasisError::BadRequest(e.to_string()))?;
             }
             ChannelOp::Mute(direction) => {
                 let (inbound, outbound) = direction.sides();
