@@ -284,3 +284,26 @@ async fn mailboxes_are_updated_read_deleted_and_kept_across_a_restart() {
         assert_eq!(server.send(call(Method::GET, "")).await.json, json!([sales]));
     }
 }
+
+#[tokio::test]
+async fn a_mailbox_named_after_an_extension_lights_its_phones_lamp() {
+    if !require_tool("sipp", "sip-tester") {
+        return;
+    }
+    let dir = TempDir::new("ari-mwi");
+    let pbx = ari_pbx(Backend::Sqlite, &dir, &[]).await;
+    let server = pbx.server.as_ref().expect("switchboard");
+    for (mailbox, new, old, waiting) in [("1002", 2, 5, "yes"), ("1002@default", 0, 7, "no")] {
+        let (_, phone) = callee(&pbx, "1002", "ari-mwi", "uas_notify.xml", &[]).await;
+        let path = format!("mailboxes/{}?oldMessages={old}&newMessages={new}", mailbox.replace('@', "%40"));
+        server.send(ari(server, Method::PUT, &path)).await.expect(204);
+        let run = phone.finish().await;
+        assert!(run.status.success(), "{}", run.report());
+        let notify = run.request("NOTIFY");
+        assert_eq!(notify.headers("Event"), ["message-summary"], "{}", notify.text);
+        assert_eq!(notify.headers("Content-Type"), ["application/simple-message-summary"], "{}", notify.text);
+        let body = notify.body();
+        assert!(body.contains(&format!("Messages-Waiting: {waiting}")), "{}", notify.text);
+        assert!(body.contains(&format!("Voice-Message: {new}/{old} (0/0)")), "{}", notify.text);
+    }
+}

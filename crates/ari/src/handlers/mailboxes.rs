@@ -1,6 +1,7 @@
 //! `/mailboxes`: Asterisk's `res_mwi_external`, message counts an outside voicemail system
-//! sets by name and phones' waiting lamps would follow, kept in the store so they survive
-//! a restart. (Switchboard sends no MWI NOTIFY yet: the counts are only stored and read.)
+//! sets by name, kept in the store so they survive a restart. A mailbox named after an
+//! extension (`1001`, `1001@<tenant>`) lights its phones' waiting lamps: each change is an
+//! unsolicited `message-summary` NOTIFY to its registered phones.
 
 use super::{handler, Call, Handler, Reply};
 use crate::error::AriError;
@@ -79,7 +80,21 @@ async fn update(state: AriState, call: Call) -> Result<Reply, AriError> {
     let mut tx = store(&state)?.write_records().await.map_err(failed)?;
     tx.put_mailbox(&mailbox).await.map_err(failed)?;
     tx.commit().await.map_err(failed)?;
+    tell_phones(&state, &mailbox);
     Ok(Reply::NoContent)
+}
+
+/// Tells the phones of the extension the mailbox names (its lamp), without holding the
+/// answer back (as Asterisk, which answers before its NOTIFYs go).
+fn tell_phones(state: &AriState, mailbox: &Mailbox) {
+    let Some(pbx) = state.pbx().cloned() else { return };
+    let count = |n: i64| u64::try_from(n).unwrap_or_default();
+    let (name, new, old) = (mailbox.name.clone(), count(mailbox.new_messages), count(mailbox.old_messages));
+    tokio::spawn(async move {
+        if let Err(e) = pbx.notify_mailbox(&name, new, old).await {
+            tracing::warn!(mailbox = %name, error = %e, "message-waiting NOTIFY not sent");
+        }
+    });
 }
 
 async fn delete(state: AriState, call: Call) -> Result<Reply, AriError> {
@@ -89,5 +104,6 @@ async fn delete(state: AriState, call: Call) -> Result<Reply, AriError> {
         return Err(AriError::not_found("Mailbox does not exist"));
     }
     tx.commit().await.map_err(failed)?;
+    tell_phones(&state, &Mailbox { name: name(&call).to_owned(), old_messages: 0, new_messages: 0 });
     Ok(Reply::NoContent)
 }

@@ -167,6 +167,35 @@ impl Pbx {
         .await
     }
 
+    /// Tells every registered phone of the extension mailbox `mailbox` names (`1001`, or
+    /// `1001@<tenant>` as Asterisk's `mailbox@context`) how many messages wait: an
+    /// unsolicited NOTIFY of RFC 3842's `message-summary`, which lights or puts out its
+    /// lamp. `None` when no extension has that mailbox.
+    pub async fn notify_mailbox(
+        &self,
+        mailbox: &str,
+        new_messages: u64,
+        old_messages: u64,
+    ) -> Result<Option<MessageOutcome>, StatusError> {
+        let (number, tenant) = match mailbox.split_once('@') {
+            Some((number, tenant)) => (number, Some(tenant)),
+            None => (mailbox, None),
+        };
+        let waiting = if new_messages > 0 { "yes" } else { "no" };
+        let summary = format!("Messages-Waiting: {waiting}\r\nVoice-Message: {new_messages}/{old_messages} (0/0)\r\n");
+        let event = [
+            (HeaderName::parse(&Bytes::from_static(b"Event")), Bytes::from_static(b"message-summary")),
+            (HeaderName::parse(&Bytes::from_static(b"Subscription-State")), Bytes::from_static(b"active")),
+        ];
+        self.send_to_phones(number, tenant, &Method::Notify, |shared, uri, peer, extension| {
+            let builder =
+                out_of_dialog_request(shared, Method::Notify, uri, peer, extension, &extension.number, &event)?;
+            let builder = builder.header(HeaderName::ContentType, "application/simple-message-summary").ok()?;
+            Some(builder.body(summary.as_bytes().to_vec()).build())
+        })
+        .await
+    }
+
     /// Sends the request `build` makes for each registered phone of extension `to` (its
     /// contact URI, its address) and waits for their answers; `None` if the extension does
     /// not exist for `tenant`.
