@@ -1,5 +1,5 @@
-//! The media clock: one task, one 20 ms interval, owning every terminating channel and
-//! bridge in plain maps (no locks). Handles talk to it by command; it answers with events
+//! The media clock: one task on a thread of its own, one 20 ms interval, owning every
+//! terminating channel and bridge in plain maps (no locks). Handles talk to it by command; it answers with events
 //! on each channel's own queue.
 //!
 //! Each tick: (1) apply the commands that arrived, and decide which two-party bridges pass
@@ -112,15 +112,23 @@ impl ClockHandle {
         }
     }
 
-    /// Starts the clock task on the current tokio runtime, if not started yet.
+    /// Starts the clock, if not started yet, on a thread of its own with a single-threaded
+    /// runtime: its ticks then never wait behind the application's tasks (an HTTP reply
+    /// serialising a large list delayed a tick by milliseconds, and vice versa), and the
+    /// operating system shares the cores between the two.
     pub(crate) fn start(&self) -> Result<(), MediaError> {
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
-        if idle.is_some() {
-            let runtime = tokio::runtime::Handle::try_current().map_err(|_| MediaError::NoRuntime)?;
-            if let Some(receiver) = idle.take() {
-                runtime.spawn(run(receiver, Arc::clone(&self.counters)));
-            }
+        if idle.is_none() {
+            return Ok(());
         }
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .map_err(MediaError::ClockThread)?;
+        let counters = Arc::clone(&self.counters);
+        let thread = std::thread::Builder::new().name("media-clock".into());
+        let Some(receiver) = idle.take() else { return Ok(()) };
+        thread.spawn(move || runtime.block_on(run(receiver, counters))).map_err(MediaError::ClockThread)?;
         Ok(())
     }
 

@@ -140,6 +140,9 @@ pub enum MediaError {
     /// The media clock is gone (the runtime is shutting down) or a file worker failed.
     #[error("the media engine has stopped")]
     EngineStopped,
+    /// The media clock's thread (or its runtime) could not be started.
+    #[error("cannot start the media clock's thread: {0}")]
+    ClockThread(#[source] io::Error),
     /// A channel was asked for outside a tokio runtime, where the media clock cannot run.
     #[error("media channels need a tokio runtime")]
     NoRuntime,
