@@ -1,8 +1,8 @@
 //! Trunks, inbound and outbound routes against the real binary, with SIPp as the carrier on
 //! 127.0.0.2 (so the PBX tells it from the phones on 127.0.0.1): calls from the trunk by
 //! DDI to an extension and through the CRM routing lookup (GET and POST, with its
-//! fallbacks), calls out through a route whose carrier challenges with digest, and
-//! click-to-call to an external number. Everything is configured through the provisioning
+//! fallbacks), calls out through a route whose carrier challenges with digest,
+//! click-to-call to an external number, and an ARI originate to `PJSIP/<number>@<trunk>`. Everything is configured through the provisioning
 //! API, the CRM lookup through the config file.
 
 mod common;
@@ -320,4 +320,57 @@ async fn click_to_call_reaches_an_external_number_through_the_route() {
         }
         pbx.assert_no_calls_left().await;
     }
+}
+
+#[tokio::test]
+async fn an_ari_application_originates_through_a_trunk_and_answers_its_challenge() {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    if !require_tool("sipp", "sip-tester") {
+        return;
+    }
+    let dir = TempDir::new("trunk-ari");
+    let config = common::ari::ari_config(&dir);
+    let pbx = SipPbx::start_with(Backend::Sqlite, &["1001"], &["--config", &config]).await;
+    let carrier = Sipp::new("ari-carrier", "carrier_uas_auth.xml", pbx.sip, &pbx.ports)
+        .ip(CARRIER)
+        .key("trunkuser", TRUNK_USER)
+        .key("trunkpass", TRUNK_PASSWORD)
+        .timeout(Duration::from_secs(20));
+    add_trunk(&pbx, &format!("{CARRIER}:{}", carrier.sip_port())).await;
+    let mut process = carrier.spawn();
+    process.ready().await;
+    let server = server(&pbx);
+    let url = format!("{}/ari/events?app=out&api_key=app:s3cret", server.base.replace("http://", "ws://"));
+    let (mut socket, _) = tokio_tungstenite::connect_async(url).await.expect("events socket");
+
+    // As Asterisk's PJSIP/<number>@<endpoint>: the carrier challenges, the PBX answers with
+    // the trunk's login, the carrier answers the call, which enters the application.
+    let created = server
+        .send(common::ari::ari(server, Method::POST, "channels?endpoint=PJSIP/02079460000@carrier1&app=out"))
+        .await;
+    created.expect(200);
+    let id = created.json["id"].as_str().expect("channel id").to_owned();
+    assert_eq!(created.json["caller"]["number"], "442071239999", "the trunk's caller id: {}", created.text);
+    let start = loop {
+        let frame = tokio::time::timeout(Duration::from_secs(10), socket.next())
+            .await
+            .expect("StasisStart within 10 s")
+            .expect("socket open")
+            .expect("frame");
+        if let Message::Text(text) = frame {
+            let event: Value = serde_json::from_str(&text).expect("json");
+            if event["type"] == "StasisStart" {
+                break event;
+            }
+        }
+    };
+    assert_eq!((start["channel"]["id"].as_str(), start["channel"]["state"].as_str()), (Some(id.as_str()), Some("Up")));
+    assert!(start["channel"]["name"].as_str().is_some_and(|n| n.starts_with("PJSIP/carrier1-")), "{start}");
+    server.send(common::ari::ari(server, Method::DELETE, &format!("channels/{id}"))).await.expect(204);
+    let carrier_run = process.finish().await;
+    assert_authorised_invite(&carrier_run, "02079460000", carrier.sip_port());
+    let unknown =
+        server.send(common::ari::ari(server, Method::POST, "channels?endpoint=PJSIP/0207@nowhere&app=out")).await;
+    unknown.expect(400);
 }

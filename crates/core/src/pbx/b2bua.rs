@@ -243,24 +243,10 @@ impl B2bua {
     /// INVITE goes again with credentials (the fork's next report is about it). Answers
     /// whether it did; if not, the response is the fork's failure as usual.
     pub(super) async fn reauthorize(&mut self, side: Side, index: usize, event: &ClientEvent) -> bool {
-        let ClientEvent::Response(response) = event else { return false };
         let Some(dial) = self.dials[side_index(side)].as_mut() else { return false };
-        let cnonce = format!("{:016x}", rand::random::<u64>());
-        let Some(request) = dial.authorized_retry(index, response, &cnonce) else { return false };
-        let peer = dial.fork(index).peer;
-        match self.shared.endpoint.request(request, peer).await {
-            Ok(tx) => {
-                if let Some(dial) = self.dials[side_index(side)].as_mut() {
-                    dial.resent(index, tx.key, tx.request);
-                }
-                self.track(Slot::Fork(side, index), tx.events);
-                true
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "could not send the INVITE again with credentials");
-                false
-            }
-        }
+        let Some(events) = dial.reauthorize(&self.shared, index, event).await else { return false };
+        self.track(Slot::Fork(side, index), events);
+        true
     }
 
     /// The dial on `side`; every caller of this dialled that side first.

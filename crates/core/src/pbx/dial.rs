@@ -187,6 +187,32 @@ impl Dial {
         Some(request)
     }
 
+    /// Answers a 401/407 to fork `index` once, when the dial has a login: sends the INVITE
+    /// again with credentials and answers the new transaction's reports, which the caller
+    /// follows as the fork's. `None` when nothing was sent: the response is then the fork's
+    /// failure as usual.
+    pub(super) async fn reauthorize(
+        &mut self,
+        shared: &Shared,
+        index: usize,
+        event: &ClientEvent,
+    ) -> Option<tokio::sync::mpsc::Receiver<ClientEvent>> {
+        let ClientEvent::Response(response) = event else { return None };
+        let cnonce = format!("{:016x}", rand::random::<u64>());
+        let request = self.authorized_retry(index, response, &cnonce)?;
+        let peer = self.forks.get(index)?.peer;
+        match shared.endpoint.request(request, peer).await {
+            Ok(tx) => {
+                self.resent(index, tx.key, tx.request);
+                Some(tx.events)
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "could not send the INVITE again with credentials");
+                None
+            }
+        }
+    }
+
     /// Fork `index` was sent again as transaction `key` with `request`.
     pub(super) fn resent(&mut self, index: usize, key: TransactionKey, request: Request) {
         if let Some(fork) = self.forks.get_mut(index) {

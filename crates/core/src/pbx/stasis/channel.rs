@@ -88,6 +88,10 @@ pub(super) struct Placement {
     pub ring: Duration,
     /// The media channel's SDP offer.
     pub offer_sdp: String,
+    /// A carrier's login, for its challenges.
+    pub login: Option<super::super::dial::Login>,
+    /// The host of the To header (a carrier's), when not the target's.
+    pub to_host: Option<String>,
 }
 
 /// Who drives the channel.
@@ -652,8 +656,12 @@ impl ChannelTask {
         let user = if caller.number.is_empty() { ANONYMOUS_CALLER } else { caller.number.as_str() };
         let offer_sdp = placement.offer_sdp.clone();
         let call_id = lock(&self.snapshot).protocol_id.clone();
-        let mut dial = Dial::new(call_id, user);
-        let parties = super::super::b2bua::Parties { from: (&caller.name, user), to: &placement.to, to_host: None };
+        let mut dial = Dial::new(call_id, user).with_login(placement.login.clone());
+        let parties = super::super::b2bua::Parties {
+            from: (&caller.name, user),
+            to: &placement.to,
+            to_host: placement.to_host.as_deref(),
+        };
         for target in &placement.targets {
             let Some(request) = dial.invite(&self.shared, &target.uri, &target.peer, &parties, offer_sdp.clone())
             else {
@@ -706,6 +714,11 @@ impl ChannelTask {
             }
             return;
         };
+        // A carrier's challenge is answered once; the fork goes on as the new transaction.
+        if let Some(events) = dial.reauthorize(&self.shared, index, &event).await {
+            return self.track(index, events);
+        }
+        let Leg::Dialling { dial, .. } = &mut self.leg else { return };
         match dial.on_ringing_report(index, event) {
             Progress::Answered(index, response) => self.dial_answered(index, &response).await,
             Progress::Failed(status) => {

@@ -5,7 +5,9 @@
 
 use super::super::b2bua::targets_of;
 use super::super::caller::Caller;
+use super::super::dial::Login;
 use super::super::record::Record;
+use super::super::route::Attempt;
 use super::super::Shared;
 use super::channel::{ChannelTask, Driver, Leg, Parts, Placement};
 use super::event::EventKind;
@@ -42,23 +44,105 @@ pub struct Originate {
 /// What an endpoint names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OriginateTarget {
-    /// An extension of the directory.
+    /// An extension of the directory (`PJSIP/1002`).
     Extension(String),
+    /// A number at a trunk's carrier (`PJSIP/02079460000@carrier1`, as Asterisk's
+    /// `PJSIP/number@endpoint`).
+    Trunk {
+        /// The number called.
+        number: String,
+        /// The trunk's name.
+        trunk: String,
+    },
 }
 
 impl OriginateTarget {
-    /// Parses `PJSIP/<extension>` (the technology is case-insensitive, as Asterisk's).
+    /// Parses `PJSIP/<extension>` or `PJSIP/<number>@<trunk>` (the technology is
+    /// case-insensitive, as Asterisk's).
     pub fn parse(endpoint: &str) -> Result<OriginateTarget, StasisError> {
         let (tech, resource) =
             endpoint.split_once('/').ok_or_else(|| StasisError::BadRequest(format!("Invalid endpoint: {endpoint}")))?;
         if !tech.eq_ignore_ascii_case("PJSIP") {
             return Err(StasisError::BadRequest(format!("Endpoint technology {tech} is not supported; use PJSIP")));
         }
-        if resource.is_empty() || resource.contains('@') || resource.contains('/') {
-            return Err(StasisError::BadRequest(format!("Invalid endpoint resource: {resource}")));
+        let invalid = || StasisError::BadRequest(format!("Invalid endpoint resource: {resource}"));
+        if resource.is_empty() || resource.contains('/') {
+            return Err(invalid());
         }
-        Ok(OriginateTarget::Extension(resource.to_owned()))
+        match resource.split_once('@') {
+            None => Ok(OriginateTarget::Extension(resource.to_owned())),
+            Some((number, trunk)) if !number.is_empty() && !trunk.is_empty() && !trunk.contains('@') => {
+                Ok(OriginateTarget::Trunk { number: number.to_owned(), trunk: trunk.to_owned() })
+            }
+            Some(_) => Err(invalid()),
+        }
     }
+
+    /// Where this target's INVITEs go, and what the channel shows of it.
+    async fn resolve(&self, shared: &Shared) -> Result<Resolved, StasisError> {
+        let unavailable = |e: sb_store::Error| StasisError::Failed(format!("the directory is unavailable: {e}"));
+        match self {
+            OriginateTarget::Extension(number) => {
+                let extension = shared.directory.extension(number).await.map_err(unavailable)?.filter(|e| e.active);
+                let extension =
+                    extension.ok_or_else(|| StasisError::BadRequest(format!("Endpoint PJSIP/{number} not found")))?;
+                let targets = targets_of(&shared.registrar.contacts(&extension.number));
+                if targets.is_empty() {
+                    let message = format!("Endpoint PJSIP/{number} has no registered contact");
+                    return Err(StasisError::BadRequest(message));
+                }
+                Ok(Resolved {
+                    targets,
+                    dialstring: format!("PJSIP/{}", extension.number),
+                    to: extension.number.clone(),
+                    device: extension.number.clone(),
+                    tenant: extension.tenant,
+                    extension: Some(extension.number),
+                    login: None,
+                    to_host: None,
+                    presented: None,
+                })
+            }
+            OriginateTarget::Trunk { number, trunk } => {
+                let not_found = || StasisError::BadRequest(format!("Endpoint PJSIP/{number}@{trunk} not found"));
+                let entry = shared.trunks.named(trunk).await.map_err(unavailable)?.ok_or_else(not_found)?;
+                let addr =
+                    shared.trunks.target(&entry).await.ok_or_else(|| {
+                        StasisError::BadRequest(format!("The host of trunk {trunk} does not resolve"))
+                    })?;
+                let attempt = Attempt::trunk(number, &entry, addr);
+                Ok(Resolved {
+                    targets: attempt.targets,
+                    dialstring: attempt.lastdata,
+                    to: number.clone(),
+                    device: entry.name.clone(),
+                    tenant: entry.tenant,
+                    extension: None,
+                    login: attempt.login,
+                    to_host: attempt.to_host,
+                    presented: attempt.presented,
+                })
+            }
+        }
+    }
+}
+
+/// A target resolved: its INVITEs' targets and what the channel and its CDR say.
+struct Resolved {
+    targets: Vec<super::super::b2bua::Target>,
+    dialstring: String,
+    /// The To user.
+    to: String,
+    /// The channel name's device (the extension or the trunk).
+    device: String,
+    tenant: String,
+    /// The extension rung, whose device state the channel changes.
+    extension: Option<String>,
+    /// The carrier's login, and the host of its To header.
+    login: Option<Login>,
+    to_host: Option<String>,
+    /// The caller id the trunk presents.
+    presented: Option<String>,
 }
 
 /// Splits a caller id into name and number.
@@ -133,25 +217,16 @@ pub(super) async fn place(
     outgoing: Outgoing,
     driver: Driver,
 ) -> Result<(ChannelTask, Placement), StasisError> {
-    let mut extensions = Vec::with_capacity(outgoing.targets.len());
-    for OriginateTarget::Extension(number) in &outgoing.targets {
-        let extension = shared
-            .directory
-            .extension(number)
-            .await
-            .map_err(|e| StasisError::Failed(format!("the directory is unavailable: {e}")))?
-            .filter(|e| e.active)
-            .ok_or_else(|| StasisError::BadRequest(format!("Endpoint PJSIP/{number} not found")))?;
-        extensions.push(extension);
+    let mut resolved = Vec::with_capacity(outgoing.targets.len());
+    for target in &outgoing.targets {
+        resolved.push(target.resolve(shared).await?);
     }
-    let Some(first) = extensions.first().cloned() else {
+    let Some(first) = resolved.first() else {
         return Err(StasisError::BadRequest("No endpoint to dial".into()));
     };
-    let targets: Vec<_> =
-        extensions.iter().flat_map(|extension| targets_of(&shared.registrar.contacts(&extension.number))).collect();
+    let targets: Vec<_> = resolved.iter().flat_map(|r| r.targets.iter().cloned()).collect();
     let Some(reachable) = targets.first() else {
-        let names: Vec<String> = extensions.iter().map(|e| format!("PJSIP/{}", e.number)).collect();
-        return Err(StasisError::BadRequest(format!("Endpoint {} has no registered contact", names.join("&"))));
+        return Err(StasisError::BadRequest("No endpoint to dial".into()));
     };
     let advertise = shared
         .endpoint
@@ -162,16 +237,20 @@ pub(super) async fn place(
     let (media_tx, media_events) = mpsc::channel(64);
     let (media, offer_sdp) =
         shared.media.channels().offer(advertise, media_tx).await.map_err(|e| StasisError::Failed(e.to_string()))?;
-    let caller = outgoing.caller;
+    let mut caller = outgoing.caller;
+    if caller.number.is_empty() {
+        // Without a caller id of its own the channel shows the trunk's, as a carrier needs one.
+        caller.number = first.presented.clone().unwrap_or_default();
+    }
     shared.metrics.calls_total.fetch_add(1, Ordering::Relaxed);
     let record_caller = Caller {
         number: caller.number.clone(),
         display: Some(caller.name.clone()).filter(|n| !n.is_empty()),
         tenant: first.tenant.clone(),
-        device: first.number.clone(),
+        device: first.device.clone(),
         extension: None,
     };
-    let record = Record::new(&record_caller, &first.number, &shared.events, ChannelState::Down);
+    let record = Record::new(&record_caller, &first.to, &shared.events, ChannelState::Down);
     let call_id = format!("{:032x}", rand::random::<u128>());
     let snapshot = ChannelSnapshot {
         id: outgoing.channel_id.unwrap_or_else(|| record.uniqueid.clone()),
@@ -191,10 +270,12 @@ pub(super) async fn place(
     };
     let placement = Placement {
         targets,
-        to: first.number.clone(),
-        dialstring: extensions.iter().map(|e| format!("PJSIP/{}", e.number)).collect::<Vec<_>>().join("&"),
+        to: first.to.clone(),
+        dialstring: resolved.iter().map(|r| r.dialstring.as_str()).collect::<Vec<_>>().join("&"),
         ring: outgoing.ring,
         offer_sdp,
+        login: resolved.iter().find_map(|r| r.login.clone()),
+        to_host: first.to_host.clone(),
     };
     let task = ChannelTask::register(Parts {
         shared: Arc::clone(shared),
@@ -204,7 +285,7 @@ pub(super) async fn place(
         leg: Leg::Ended,
         driver,
         record: Some(record),
-        extension: Some(first.number.clone()),
+        extension: first.extension.clone(),
         call_ids: vec![call_id],
     })?;
     Ok((task, placement))
@@ -218,7 +299,9 @@ mod tests {
     fn endpoints_name_pjsip_extensions() {
         assert_eq!(OriginateTarget::parse("PJSIP/1002"), Ok(OriginateTarget::Extension("1002".into())));
         assert_eq!(OriginateTarget::parse("pjsip/1002"), Ok(OriginateTarget::Extension("1002".into())));
-        for bad in ["1002", "SIP/1002", "PJSIP/", "PJSIP/1002@trunk", "Local/1002@default"] {
+        let trunk = OriginateTarget::Trunk { number: "0207".into(), trunk: "carrier1".into() };
+        assert_eq!(OriginateTarget::parse("PJSIP/0207@carrier1"), Ok(trunk));
+        for bad in ["1002", "SIP/1002", "PJSIP/", "PJSIP/@trunk", "PJSIP/1002@", "PJSIP/1@a@b", "Local/1002@default"] {
             assert!(matches!(OriginateTarget::parse(bad), Err(StasisError::BadRequest(_))), "{bad}");
         }
     }
