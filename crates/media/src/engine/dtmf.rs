@@ -105,7 +105,8 @@ impl DtmfInput {
 /// Digits to send, checked: what `send_dtmf` asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct DtmfRequest {
-    digits: Vec<Digit>,
+    /// The digits, in runs split where the request had a `,` (a pause).
+    runs: Vec<Vec<Digit>>,
     config: DtmfSenderConfig,
     /// Quiet before the first digit, and after the last before the next request.
     before: Duration,
@@ -113,17 +114,21 @@ pub(crate) struct DtmfRequest {
 }
 
 impl DtmfRequest {
-    /// `digits` as tones of `duration`, `between` apart; refused if a character is not a
-    /// digit, there are too many, or the duration is outside what RFC 4733 carries.
+    /// `digits` as tones of `duration`, `between` apart, a `,` pausing half a second (as
+    /// Asterisk's); refused if a character is not a digit or a comma, there are too many,
+    /// or the duration is outside what RFC 4733 carries.
     pub(crate) fn new(digits: &str, between: Duration, duration: Duration) -> Result<DtmfRequest, DtmfError> {
-        let digits = digits.chars().map(Digit::from_char).collect::<Result<Vec<_>, _>>()?;
-        if digits.len() > MAX_QUEUED_DIGITS {
+        let runs = digits
+            .split(',')
+            .map(|run| run.chars().map(Digit::from_char).collect::<Result<Vec<_>, _>>())
+            .collect::<Result<Vec<_>, _>>()?;
+        if runs.iter().map(Vec::len).sum::<usize>() > MAX_QUEUED_DIGITS {
             return Err(DtmfError::QueueFull(MAX_QUEUED_DIGITS));
         }
         let config = DtmfSenderConfig { tone_length: duration, gap: between, ..DtmfSenderConfig::default() };
         // The sender checks the timings; the one made here is only a check.
         DtmfSender::new(config)?;
-        Ok(DtmfRequest { digits, config, before: Duration::ZERO, after: Duration::ZERO })
+        Ok(DtmfRequest { runs, config, before: Duration::ZERO, after: Duration::ZERO })
     }
 
     /// The same digits, sent `before` after the previous request is done, and holding
@@ -132,6 +137,9 @@ impl DtmfRequest {
         DtmfRequest { before, after, ..self }
     }
 }
+
+/// How long a `,` among the digits pauses (Asterisk's `ast_dtmf_stream`).
+const COMMA_PAUSE: Duration = Duration::from_millis(500);
 
 /// The ticks a pause of `length` takes, rounded up.
 fn pause_ticks(length: Duration) -> u32 {
@@ -173,27 +181,34 @@ impl DtmfOutput {
         if !request.before.is_zero() {
             self.jobs.push_back(Job::Pause(pause_ticks(request.before)));
         }
-        let after = request.after;
-        self.push_digits(request, events);
-        if !after.is_zero() {
-            self.jobs.push_back(Job::Pause(pause_ticks(after)));
+        for (index, run) in request.runs.iter().enumerate() {
+            if index > 0 {
+                self.jobs.push_back(Job::Pause(pause_ticks(COMMA_PAUSE)));
+            }
+            self.push_digits(run, request.config, events);
+        }
+        if !request.after.is_zero() {
+            self.jobs.push_back(Job::Pause(pause_ticks(request.after)));
         }
     }
 
-    fn push_digits(&mut self, request: DtmfRequest, events: bool) {
+    fn push_digits(&mut self, digits: &[Digit], config: DtmfSenderConfig, events: bool) {
+        if digits.is_empty() {
+            return;
+        }
         if events {
-            let Ok(mut sender) = DtmfSender::new(request.config) else { return };
+            let Ok(mut sender) = DtmfSender::new(config) else { return };
             // Within MAX_QUEUED_DIGITS: checked when the request was made.
-            for digit in request.digits {
-                let _ = sender.send(digit);
+            for digit in digits {
+                let _ = sender.send(*digit);
             }
             self.jobs.push_back(Job::Events(sender));
             return;
         }
-        let tone = segment_ms(request.config.tone_length);
-        let gap = segment_ms(request.config.gap);
+        let tone = segment_ms(config.tone_length);
+        let gap = segment_ms(config.gap);
         let per_digit = if gap == 0 { 1 } else { 2 };
-        for chunk in request.digits.chunks(MAX_SEGMENTS / per_digit) {
+        for chunk in digits.chunks(MAX_SEGMENTS / per_digit) {
             let mut spec = String::new();
             for digit in chunk {
                 let (low, high) = digit.frequencies();
@@ -399,5 +414,18 @@ mod tests {
         assert_eq!(ticks, [Idle, Idle, Idle, Tone, Tone, Tone, Idle, Idle, Tone, Tone, Tone]);
         assert_eq!(output.tick(0, &mut frame), Idle);
         assert!(output.is_idle());
+    }
+
+    #[test]
+    fn a_comma_pauses_half_a_second_between_digits() {
+        let ms = Duration::from_millis;
+        let mut output = DtmfOutput::default();
+        output.push(DtmfRequest::new("1,2", ms(0), ms(60)).unwrap(), false);
+        let mut frame = [0; FRAME_SAMPLES];
+        let ticks: Vec<DtmfTick> = (0..32).map(|_| output.tick(0, &mut frame)).collect();
+        let tones: Vec<usize> = (0..32).filter(|i| ticks[*i] == DtmfTick::Tone).collect();
+        assert_eq!(tones, [0, 1, 2, 28, 29, 30], "3 ticks of 1, 25 quiet (500 ms), 3 ticks of 2");
+        assert!(DtmfRequest::new(",", ms(0), ms(60)).is_ok(), "commas alone are pauses");
+        assert_eq!(DtmfRequest::new("1;2", ms(0), ms(60)), Err(DtmfError::NotADigit(';')));
     }
 }

@@ -357,8 +357,7 @@ impl ChannelTask {
             ChannelOp::Progress => self.provisional(183, "Session Progress", true).await,
             ChannelOp::Hangup(cause) => self.hang_up(cause, true).await,
             ChannelOp::SendDtmf { digits, before, between, duration, after } => {
-                // The media engine paces it: this task never waits.
-                let digits: String = digits.chars().filter(|c| *c != ',').collect();
+                // The media engine paces it (`,` included): this task never waits.
                 self.media
                     .send_dtmf_paced(&digits, before, between, duration, after)
                     .map_err(|e| StasisError::BadRequest(e.to_string()))?;
