@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::baresip::write_tone;
+use common::baresip::{tone_report, write_tone};
 use common::sipp::{callee, caller, require_tool, SipPbx};
 use common::{Backend, TempDir};
 use futures_util::StreamExt;
@@ -556,6 +556,63 @@ async fn a_snoop_channel_hears_the_caller_and_goes_when_the_caller_goes() {
     let mut expected = vec![id.clone(), "spy-1".to_owned()];
     expected.sort();
     assert_eq!(ended, expected);
+    let run = caller_process.finish().await;
+    assert!(run.status.success(), "{}", run.trace);
+}
+
+#[tokio::test]
+async fn a_snoop_channel_whispers_into_what_the_channels_bridge_hears() {
+    if !require_tool("sipp", "sip-tester") {
+        return;
+    }
+    let dir = TempDir::new("ari-whisper");
+    let pbx = stasis_pbx(&dir).await;
+    let mut events = Events::connect(&pbx, "tour").await;
+    let caller_process = caller(&pbx, "1001", "777", "caller-whispered", "uac_stasis_call.xml")
+        .arg("-set")
+        .arg("dtmf_after_ms")
+        .arg("0")
+        .spawn();
+    let id = events.expect("StasisStart").await["channel"]["id"].as_str().expect("id").to_owned();
+    assert_eq!(ari(&pbx, Method::POST, &format!("channels/{id}/answer")).await.0, 204);
+    events.expect("ChannelStateChange").await;
+    assert_eq!(ari(&pbx, Method::POST, "bridges/whisper-bridge?type=mixing").await.0, 200);
+    assert_eq!(ari(&pbx, Method::POST, &format!("bridges/whisper-bridge/addChannel?channel={id}")).await.0, 204);
+    events.expect("ChannelEnteredBridge").await;
+
+    // A snoop that only whispers `in`: what it plays joins what the caller says, so the
+    // bridge (recorded here) hears it; the caller's own audio is quiet beside the beep.
+    let (status, _) = ari(&pbx, Method::POST, &format!("channels/{id}/snoop/whisperer?whisper=in&app=tour")).await;
+    assert_eq!(status, 200);
+    events.expect("StasisStart").await;
+    let path = "bridges/whisper-bridge/record?name=whispered&format=wav&maxDurationSeconds=2";
+    assert_eq!(ari(&pbx, Method::POST, path).await.0, 201);
+    assert_eq!(ari(&pbx, Method::POST, "channels/whisperer/play?media=sound:beep").await.0, 201);
+    loop {
+        let event = events.next().await;
+        if event["type"] == "RecordingFinished" {
+            break;
+        }
+    }
+    let server = pbx.server.as_ref().expect("switchboard");
+    let wav = server
+        .client
+        .get(server.url("/ari/recordings/stored/whispered/file"))
+        .basic_auth("app", Some("s3cret"))
+        .send()
+        .await
+        .expect("download")
+        .bytes()
+        .await
+        .expect("bytes");
+    // The beep is a 700 Hz tone of one second: 20 frames of 50 ms (none when the whisper
+    // goes `out` instead, to the caller only).
+    let path = dir.path().join("whispered.wav");
+    std::fs::write(&path, &wav).expect("wav");
+    let beep = tone_report(&path, 700.0, 1400.0);
+    assert!(beep.wanted >= 15, "the whisper is not in what the bridge heard: {beep:?}");
+
+    assert_eq!(ari(&pbx, Method::DELETE, &format!("channels/{id}")).await.0, 204);
     let run = caller_process.finish().await;
     assert!(run.status.success(), "{}", run.trace);
 }
