@@ -415,34 +415,12 @@ async fn snoop(state: AriState, call: Call) -> Result<Reply, AriError> {
     Ok(Reply::json(channel(&created)))
 }
 
-/// `POST /channels/{id}/redirect?endpoint=PJSIP/<number or sip: URI>`, checked in
-/// Asterisk's order and with its messages.
+/// `POST /channels/{id}/redirect?endpoint=PJSIP/<number or sip: URI>`; the channel checks
+/// it, in Asterisk's order and with its messages.
 async fn redirect(state: AriState, call: Call) -> Result<Reply, AriError> {
     seen(&state, &call)?;
-    let snapshot = stasis(&state)?.channel(id(&call)).ok_or_else(|| AriError::not_found("Channel not found"))?;
-    if snapshot.app.is_none() {
-        return Err(AriError::conflict("Channel not in Stasis application"));
-    }
-    if matches!(snapshot.state, sb_core::events::ChannelState::Down | sb_core::events::ChannelState::Ringing) {
-        return Err(AriError::PreconditionFailed("Channel in invalid state".into()));
-    }
-    let endpoint = call.params.text("endpoint").unwrap_or_default();
-    if endpoint.is_empty() {
-        return Err(AriError::bad_request("Required parameter 'endpoint' not provided."));
-    }
-    let Some((tech, resource)) = endpoint.split_once('/').filter(|(tech, _)| !tech.is_empty()) else {
-        return Err(AriError::unprocessable(format!("Endpoint parameter '{endpoint}' does not contain tech/resource")));
-    };
-    if resource.is_empty() {
-        return Err(AriError::unprocessable(format!("No resource provided in endpoint parameter '{endpoint}'")));
-    }
-    let channel_tech = snapshot.name.split('/').next().unwrap_or_default();
-    if !tech.eq_ignore_ascii_case(channel_tech) {
-        return Err(AriError::unprocessable(format!(
-            "Endpoint technology '{tech}' does not match channel technology '{channel_tech}'"
-        )));
-    }
-    run(&state, &call, ChannelOp::Redirect(resource.to_owned())).await
+    let endpoint = call.params.text("endpoint").unwrap_or_default().to_owned();
+    run(&state, &call, ChannelOp::Redirect(endpoint)).await
 }
 
 /// Known channel, missing feature: 404 first, as Asterisk checks the channel first.

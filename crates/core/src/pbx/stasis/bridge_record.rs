@@ -8,7 +8,6 @@
 use super::model::{RecordingSnapshot, RecordingState, Target};
 use super::{lock, recording, Registry, Stasis, StasisError};
 use sb_media::engine::{MediaBridge, MediaChannel, MediaEvent, RecordOptions, RecordSource, RecordingControl};
-use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
@@ -33,16 +32,7 @@ impl Stasis {
         if registry.recording(&options.name).is_some() {
             return Err(StasisError::Conflict("Recording with the same name already in progress".into()));
         }
-        let (events_tx, events) = mpsc::channel(16);
-        // Nothing is ever sent from it (no answer, no peer): the address is only a formality.
-        let loopback = IpAddr::V4(Ipv4Addr::LOCALHOST);
-        let (media, _) = self
-            .shared
-            .media
-            .channels()
-            .offer(loopback, events_tx)
-            .await
-            .map_err(|e| StasisError::Failed(e.to_string()))?;
+        let (media, events) = super::media_only::peerless_media(&self.shared).await?;
         options.source = RecordSource::Sent;
         let snapshot = RecordingSnapshot {
             name: options.name.clone(),

@@ -435,7 +435,7 @@ impl ChannelTask {
                 }
                 self.dial(placement).await;
             }
-            ChannelOp::Redirect(target) => self.redirect(&target).await?,
+            ChannelOp::Redirect(endpoint) => self.redirect(&endpoint).await?,
             ChannelOp::JoinBridge { bridge, media } => self.join_bridge(bridge, media),
             ChannelOp::LeaveBridge { bridge } => {
                 if self.bridge.as_ref().map(|(id, _)| id) != Some(&bridge) {
@@ -503,11 +503,13 @@ impl ChannelTask {
     /// Sends the caller to `target`: a 302 to an unanswered INVITE (the channel then ends,
     /// cause 23 "redirected"), a REFER to an answered one (the phone calls the target and
     /// hangs this call up itself). Outgoing channels not answered yet cannot be.
-    async fn redirect(&mut self, target: &str) -> Result<(), StasisError> {
+    async fn redirect(&mut self, endpoint: &str) -> Result<(), StasisError> {
         let invalid = || StasisError::InvalidState("Channel in invalid state".into());
-        if matches!(self.snap().state, ChannelState::Down | ChannelState::Ringing) {
+        let snapshot = self.snap();
+        if matches!(snapshot.state, ChannelState::Down | ChannelState::Ringing) {
             return Err(invalid());
         }
+        let target = redirect_resource(endpoint, &snapshot.name)?;
         let uri = |shared: &Shared, peer: &Peer| {
             if target.starts_with("sip:") || target.starts_with("sips:") {
                 format!("<{target}>")
@@ -1011,6 +1013,28 @@ impl ChannelTask {
             tokio::spawn(drain(shared, dial, reports));
         }
     }
+}
+
+/// The resource of a redirect's `endpoint` (`PJSIP/1002`), checked in Asterisk's order
+/// and with its messages: present, `tech/resource`, and the technology of the channel
+/// (named `<tech>/…`).
+fn redirect_resource<'a>(endpoint: &'a str, channel_name: &str) -> Result<&'a str, StasisError> {
+    if endpoint.is_empty() {
+        return Err(StasisError::BadRequest("Required parameter 'endpoint' not provided.".into()));
+    }
+    let Some((tech, resource)) = endpoint.split_once('/').filter(|(tech, _)| !tech.is_empty()) else {
+        let message = format!("Endpoint parameter '{endpoint}' does not contain tech/resource");
+        return Err(StasisError::Unprocessable(message));
+    };
+    if resource.is_empty() {
+        return Err(StasisError::Unprocessable(format!("No resource provided in endpoint parameter '{endpoint}'")));
+    }
+    let channel_tech = channel_name.split('/').next().unwrap_or_default();
+    if !tech.eq_ignore_ascii_case(channel_tech) {
+        let message = format!("Endpoint technology '{tech}' does not match channel technology '{channel_tech}'");
+        return Err(StasisError::Unprocessable(message));
+    }
+    Ok(resource)
 }
 
 /// How long a finished channel's forks may take to settle.

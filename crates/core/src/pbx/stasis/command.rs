@@ -174,7 +174,8 @@ pub enum ChannelOp {
     /// Leave the application and go on with the custom app's next step.
     Continue,
     /// Send the caller elsewhere: `302` with this target before the answer, an in-dialog
-    /// `REFER` after it (as PJSIP's redirect); an extension number or a `sip:` URI.
+    /// `REFER` after it (as PJSIP's redirect). The endpoint as ARI gives it:
+    /// `PJSIP/<number>` or `PJSIP/sip:…`, checked by the channel.
     Redirect(String),
     /// Leave the application for another.
     Move {

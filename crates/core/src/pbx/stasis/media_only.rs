@@ -8,6 +8,7 @@
 //!   and taps another channel (see the engine's `snoop`): it hears what it spies on, and
 //!   what it is sent is whispered. It goes when the channel it snoops on goes.
 
+use super::super::Shared;
 use super::channel::{ChannelTask, Driver, Leg, Parts};
 use super::event::EventKind;
 use super::model::{ChannelSnapshot, Location, Party};
@@ -64,6 +65,16 @@ pub struct ExternalMedia {
     pub data: Option<String>,
 }
 
+/// A media channel with no peer (a snoop channel's, a bridge recorder's), and the queue
+/// of its events. It is never answered, so it sends nothing: its address is a formality.
+pub(super) async fn peerless_media(shared: &Shared) -> Result<(MediaChannel, mpsc::Receiver<MediaEvent>), StasisError> {
+    let (events_tx, events) = mpsc::channel(64);
+    let loopback = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+    let (media, _) =
+        shared.media.channels().offer(loopback, events_tx).await.map_err(|e| StasisError::Failed(e.to_string()))?;
+    Ok((media, events))
+}
+
 /// What ARI's snoop asks for.
 #[derive(Debug, Clone)]
 pub struct Snoop {
@@ -117,7 +128,7 @@ impl Stasis {
     /// Makes an external media channel in `request.app`.
     pub async fn external_media(&self, request: ExternalMedia) -> Result<ChannelSnapshot, StasisError> {
         let shared = &self.shared;
-        self.check_new_channel(&request.app, request.channel_id.as_deref())?;
+        shared.stasis.check_new_channel(&request.app, request.channel_id.as_deref())?;
         let advertise = local_address_towards(request.host)
             .ok_or_else(|| StasisError::BadRequest(format!("No route to external_host {}", request.host)))?;
         let (media_tx, media_events) = mpsc::channel(64);
@@ -150,12 +161,8 @@ impl Stasis {
     pub async fn snoop(&self, target: &str, request: Snoop) -> Result<ChannelSnapshot, StasisError> {
         let shared = &self.shared;
         let target_media = shared.stasis.media_of(target).ok_or(StasisError::ChannelNotFound)?;
-        self.check_new_channel(&request.app, request.snoop_id.as_deref())?;
-        let (media_tx, media_events) = mpsc::channel(64);
-        // It never sends (it has no answer, no peer): the address is only a formality.
-        let loopback = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
-        let (media, _) =
-            shared.media.channels().offer(loopback, media_tx).await.map_err(|e| StasisError::Failed(e.to_string()))?;
+        shared.stasis.check_new_channel(&request.app, request.snoop_id.as_deref())?;
+        let (media, media_events) = peerless_media(shared).await?;
         media.snoop_on(target_media, request.spy, request.whisper);
         let channel = MediaOnly {
             id: request.snoop_id,
@@ -168,17 +175,6 @@ impl Stasis {
         let snapshot = self.start_media_only(channel, media, media_events)?;
         lock(&shared.stasis.snoops).entry(target.to_owned()).or_default().push(snapshot.id.clone());
         Ok(snapshot)
-    }
-
-    /// Refuses a new channel for an application that is not there, or with an id in use.
-    fn check_new_channel(&self, app: &str, id: Option<&str>) -> Result<(), StasisError> {
-        if !self.shared.stasis.app_registered(app) {
-            return Err(StasisError::BadRequest(format!("Application {app} not registered")));
-        }
-        if id.is_some_and(|id| self.shared.stasis.channel_exists(id)) {
-            return Err(StasisError::Conflict("Channel with given unique ID already exists".into()));
-        }
-        Ok(())
     }
 
     /// Registers and runs a media-only channel, in its application from the start.

@@ -180,6 +180,18 @@ impl Registry {
         lock(&self.channels).contains_key(id)
     }
 
+    /// Refuses a channel placed into application `app` when no such application is
+    /// registered, or with an id (`id`, the application's choice) in use.
+    fn check_new_channel(&self, app: &str, id: Option<&str>) -> Result<(), StasisError> {
+        if !self.app_registered(app) {
+            return Err(StasisError::BadRequest(format!("Application {app} not registered")));
+        }
+        if id.is_some_and(|id| self.channel_exists(id)) {
+            return Err(StasisError::Conflict("Channel with given unique ID already exists".into()));
+        }
+        Ok(())
+    }
+
     fn remove_channel(&self, id: &str) {
         lock(&self.channels).remove(id);
     }

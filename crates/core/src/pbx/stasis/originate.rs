@@ -160,14 +160,7 @@ fn parse_caller_id(text: &str) -> Party {
 /// Places the channel; it rings (or waits) in its own task.
 pub(super) async fn start(shared: &Arc<Shared>, request: Originate) -> Result<ChannelSnapshot, StasisError> {
     let target = OriginateTarget::parse(&request.endpoint)?;
-    if !shared.stasis.app_registered(&request.app) {
-        return Err(StasisError::BadRequest(format!("Application {} not registered", request.app)));
-    }
-    if let Some(id) = &request.channel_id {
-        if shared.stasis.channel_exists(id) {
-            return Err(StasisError::Conflict("Channel with given unique ID already exists".into()));
-        }
-    }
+    shared.stasis.check_new_channel(&request.app, request.channel_id.as_deref())?;
     let caller = request.caller_id.as_deref().map(parse_caller_id).unwrap_or_default();
     let outgoing = Outgoing {
         targets: vec![target],
