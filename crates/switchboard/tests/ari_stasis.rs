@@ -51,6 +51,35 @@ async fn ari(pbx: &SipPbx, method: Method, path: &str) -> (u16, Value) {
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
+/// The WAV file of stored recording `name`, downloaded as user `app`.
+async fn stored_wav(pbx: &SipPbx, name: &str) -> Vec<u8> {
+    let server = pbx.server.as_ref().expect("switchboard");
+    let response = server
+        .client
+        .get(server.url(&format!("/ari/recordings/stored/{name}/file")))
+        .basic_auth("app", Some("s3cret"))
+        .send()
+        .await
+        .expect("download");
+    response.bytes().await.expect("bytes").to_vec()
+}
+
+/// The samples of a recording's WAV (8 kHz, 16-bit, after its 44-byte header).
+fn wav_samples(wav: &[u8]) -> Vec<i16> {
+    wav[44..].chunks_exact(2).map(|b| i16::from_le_bytes([b[0], b[1]])).collect()
+}
+
+/// A call from 1001 into the application (7 s of the caller's audio once answered, no
+/// digit), answered by the test: its channel id and the caller's SIPp.
+async fn answered_call(pbx: &SipPbx, events: &mut Events, label: &str) -> (String, common::sipp::SippProcess) {
+    let caller_process =
+        caller(pbx, "1001", "777", label, "uac_stasis_call.xml").arg("-set").arg("dtmf_after_ms").arg("0").spawn();
+    let id = events.expect("StasisStart").await["channel"]["id"].as_str().expect("id").to_owned();
+    assert_eq!(ari(pbx, Method::POST, &format!("channels/{id}/answer")).await.0, 204);
+    events.expect("ChannelStateChange").await;
+    (id, caller_process)
+}
+
 /// The events of one application, read in order.
 struct Events {
     socket: Socket,
@@ -224,18 +253,7 @@ async fn an_application_answers_plays_records_and_bridges_a_call_with_an_origina
     );
     let (status, stored) = ari(&pbx, Method::GET, "recordings/stored/tour-mix").await;
     assert_eq!(status, 200, "the bridge recording is stored: {stored}");
-    let server = pbx.server.as_ref().expect("switchboard");
-    let wav = server
-        .client
-        .get(server.url("/ari/recordings/stored/tour-mix/file"))
-        .basic_auth("app", Some("s3cret"))
-        .send()
-        .await
-        .expect("download")
-        .bytes()
-        .await
-        .expect("bytes");
-    let samples: Vec<i16> = wav[44..].chunks_exact(2).map(|b| i16::from_le_bytes([b[0], b[1]])).collect();
+    let samples = wav_samples(&stored_wav(&pbx, "tour-mix").await);
     assert!(samples.len() >= 15_000, "about two seconds of 8 kHz audio: {} samples", samples.len());
     // The beep (a second of it) is in the mix.
     let loud = samples.iter().filter(|s| s.unsigned_abs() > 1000).count();
@@ -478,15 +496,7 @@ async fn a_snoop_channel_hears_the_caller_and_goes_when_the_caller_goes() {
     let dir = TempDir::new("ari-snoop");
     let pbx = stasis_pbx(&dir).await;
     let mut events = Events::connect(&pbx, "tour").await;
-    // 7 s of PCMA from the caller once answered (no digit).
-    let caller_process = caller(&pbx, "1001", "777", "caller-snooped", "uac_stasis_call.xml")
-        .arg("-set")
-        .arg("dtmf_after_ms")
-        .arg("0")
-        .spawn();
-    let id = events.expect("StasisStart").await["channel"]["id"].as_str().expect("id").to_owned();
-    assert_eq!(ari(&pbx, Method::POST, &format!("channels/{id}/answer")).await.0, 204);
-    events.expect("ChannelStateChange").await;
+    let (id, caller_process) = answered_call(&pbx, &mut events, "caller-snooped").await;
 
     // Asterisk's checks and messages, in its order.
     for (query, status, message) in [
@@ -521,22 +531,11 @@ async fn a_snoop_channel_hears_the_caller_and_goes_when_the_caller_goes() {
             _ => panic!("unexpected while recording: {event}"),
         }
     }
-    let server = pbx.server.as_ref().expect("switchboard");
     let mut energies = Vec::new();
     for name in ["heard", "spied"] {
-        let wav = server
-            .client
-            .get(server.url(&format!("/ari/recordings/stored/{name}/file")))
-            .basic_auth("app", Some("s3cret"))
-            .send()
-            .await
-            .expect("download")
-            .bytes()
-            .await
-            .expect("bytes");
-        let samples: Vec<f64> =
-            wav[44..].chunks_exact(2).map(|b| f64::from(i16::from_le_bytes([b[0], b[1]]))).collect();
-        energies.push(samples.iter().map(|s| s * s).sum::<f64>() / samples.len().max(1) as f64);
+        let samples = wav_samples(&stored_wav(&pbx, name).await);
+        let power: f64 = samples.iter().map(|s| f64::from(*s) * f64::from(*s)).sum();
+        energies.push(power / samples.len().max(1) as f64);
     }
     eprintln!("mean power: caller {:.0}, snoop {:.0}", energies[0], energies[1]);
     assert!(energies[0] > 1000.0, "the caller sent silence (the test, not the PBX, is broken): {energies:?}");
@@ -568,14 +567,7 @@ async fn a_snoop_channel_whispers_into_what_the_channels_bridge_hears() {
     let dir = TempDir::new("ari-whisper");
     let pbx = stasis_pbx(&dir).await;
     let mut events = Events::connect(&pbx, "tour").await;
-    let caller_process = caller(&pbx, "1001", "777", "caller-whispered", "uac_stasis_call.xml")
-        .arg("-set")
-        .arg("dtmf_after_ms")
-        .arg("0")
-        .spawn();
-    let id = events.expect("StasisStart").await["channel"]["id"].as_str().expect("id").to_owned();
-    assert_eq!(ari(&pbx, Method::POST, &format!("channels/{id}/answer")).await.0, 204);
-    events.expect("ChannelStateChange").await;
+    let (id, caller_process) = answered_call(&pbx, &mut events, "caller-whispered").await;
     assert_eq!(ari(&pbx, Method::POST, "bridges/whisper-bridge?type=mixing").await.0, 200);
     assert_eq!(ari(&pbx, Method::POST, &format!("bridges/whisper-bridge/addChannel?channel={id}")).await.0, 204);
     events.expect("ChannelEnteredBridge").await;
@@ -594,17 +586,7 @@ async fn a_snoop_channel_whispers_into_what_the_channels_bridge_hears() {
             break;
         }
     }
-    let server = pbx.server.as_ref().expect("switchboard");
-    let wav = server
-        .client
-        .get(server.url("/ari/recordings/stored/whispered/file"))
-        .basic_auth("app", Some("s3cret"))
-        .send()
-        .await
-        .expect("download")
-        .bytes()
-        .await
-        .expect("bytes");
+    let wav = stored_wav(&pbx, "whispered").await;
     // The beep is a 700 Hz tone of one second: 20 frames of 50 ms (none when the whisper
     // goes `out` instead, to the caller only).
     let path = dir.path().join("whispered.wav");
