@@ -76,16 +76,15 @@ async fn handle(state: &AriState, parts: &mut Parts, body: Body) -> Result<Respo
 }
 
 fn respond(route: &Route, reply: Reply) -> Response {
-    let json = |status: StatusCode, text: String| {
-        (status, [(header::CONTENT_TYPE, "application/json")], text).into_response()
-    };
+    let json =
+        |status: StatusCode, text: String| (status, [(header::CONTENT_TYPE, "application/json")], text).into_response();
     match reply {
         // A void operation answers 204 whatever its handler built (clients check it exactly).
         Reply::Json(_) | Reply::NoContent if route.operation.is_void() => StatusCode::NO_CONTENT.into_response(),
         Reply::Json(value) => json(StatusCode::OK, value),
         Reply::NoContent => StatusCode::NO_CONTENT.into_response(),
         Reply::Created { location, body } => {
-            let mut response = json(StatusCode::CREATED, body.to_string());
+            let mut response = json(StatusCode::CREATED, body);
             if let Ok(value) = HeaderValue::from_str(&location) {
                 response.headers_mut().insert(header::LOCATION, value);
             }

@@ -152,8 +152,7 @@ async fn record(state: AriState, call: Call) -> Result<Reply, AriError> {
     sight::bridge(&state, &call, id(&call))?;
     let options = record_options(&call)?;
     let made = stasis(&state)?.record_bridge(id(&call), options).await.map_err(ari_error)?;
-    let body = serde_json::to_value(recording(&made)).unwrap_or(serde_json::Value::Null);
-    Ok(Reply::Created { location: format!("/recordings/live/{}", made.name), body })
+    Ok(Reply::created(format!("/recordings/live/{}", made.name), recording(&made)))
 }
 
 async fn get_variable(state: AriState, call: Call) -> Result<Reply, AriError> {

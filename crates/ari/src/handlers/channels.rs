@@ -282,8 +282,7 @@ async fn play(state: AriState, call: Call) -> Result<Reply, AriError> {
 
 /// 201 with the playback as it was made.
 pub(super) fn created_playback(snapshot: &PlaybackSnapshot) -> Reply {
-    let body = serde_json::to_value(playback(snapshot)).unwrap_or(Value::Null);
-    Reply::Created { location: format!("/playbacks/{}", snapshot.id), body }
+    Reply::created(format!("/playbacks/{}", snapshot.id), playback(snapshot))
 }
 
 async fn record(state: AriState, call: Call) -> Result<Reply, AriError> {
@@ -293,8 +292,7 @@ async fn record(state: AriState, call: Call) -> Result<Reply, AriError> {
     let name = options.name.clone();
     stasis.command(id(&call), ChannelOp::Record(options)).await.map_err(ari_error)?;
     let snapshot = stasis.recording(&name).ok_or_else(|| AriError::Internal("the recording vanished".into()))?;
-    let body = serde_json::to_value(recording(&snapshot)).unwrap_or(Value::Null);
-    Ok(Reply::Created { location: format!("/recordings/live/{name}"), body })
+    Ok(Reply::created(format!("/recordings/live/{name}"), recording(&snapshot)))
 }
 
 /// ARI's record parameters.

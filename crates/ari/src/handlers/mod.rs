@@ -25,7 +25,6 @@ use crate::state::AriState;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::response::Response;
 use serde::Serialize;
-use serde_json::Value;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -51,8 +50,8 @@ pub enum Reply {
     Created {
         /// The `Location` (`/ari/playbacks/{id}`).
         location: String,
-        /// The new object.
-        body: Value,
+        /// The new object, serialised.
+        body: String,
     },
     /// 204, for `void` operations.
     NoContent,
@@ -72,8 +71,18 @@ pub enum Reply {
 impl Reply {
     /// 200 with `value` serialised.
     pub fn json(value: impl Serialize) -> Reply {
-        Reply::Json(serde_json::to_string(&value).unwrap_or_else(|_| "null".to_owned()))
+        Reply::Json(serialised(value))
     }
+
+    /// 201 with `value` serialised, living at `location`.
+    pub fn created(location: String, value: impl Serialize) -> Reply {
+        Reply::Created { location, body: serialised(value) }
+    }
+}
+
+/// `value` as JSON text (`null` if it cannot be: the models always can).
+fn serialised(value: impl Serialize) -> String {
+    serde_json::to_string(&value).unwrap_or_else(|_| "null".to_owned())
 }
 
 /// Runs blocking file work (listing, reading, copying) off the async runtime's threads.
